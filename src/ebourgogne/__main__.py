@@ -1,0 +1,3 @@
+from ebourgogne.cli import main
+
+main()

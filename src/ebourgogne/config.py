@@ -1,0 +1,71 @@
+"""Every environment variable the platform reads, in one place.
+
+`settings.py` reads configuration only through `env()`, so this registry is the complete list.
+docs/deployment.md carries the same table (a test keeps them in step).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Variable:
+    name: str
+    default: str
+    help: str
+
+
+VARIABLES: dict[str, Variable] = {}
+
+
+def _declare(name: str, default: str, help: str) -> None:
+    VARIABLES[name] = Variable(name, default, help)
+
+
+_declare("EBOURGOGNE_DATA_DIR", "./var", "Folder for the embedded database, uploaded files, the demo secret key and the mail outbox.")
+_declare("EBOURGOGNE_PRODUCTION", "0", "1 in production: requires a secret key, turns on HTTPS-only cookies, HSTS and the deployment checks.")
+_declare("EBOURGOGNE_DEBUG", "0", "1 shows Django's debug pages. Never in production.")
+_declare("EBOURGOGNE_SECRET_KEY", "", "Django's secret key (50+ random characters). Required in production; the demo generates one in the data folder.")
+_declare("EBOURGOGNE_ALLOWED_HOSTS", "127.0.0.1,localhost", "Comma-separated host names the platform answers to.")
+_declare("EBOURGOGNE_CSRF_TRUSTED_ORIGINS", "", "Comma-separated origins (https://example.org) trusted for form posts, when behind a proxy on another host name.")
+_declare("EBOURGOGNE_BASE_URL", "http://127.0.0.1:8000", "Public address of the platform, used in links sent by e-mail.")
+_declare("EBOURGOGNE_BEHIND_PROXY", "0", "1 when a reverse proxy terminates TLS and sets X-Forwarded-Proto.")
+_declare("DATABASE_URL", "", "Database address, e.g. postgres://user:password@host:5432/ebourgogne. Empty: SQLite in the data folder.")
+_declare("REDIS_URL", "", "Redis address, e.g. redis://127.0.0.1:6379/0. When set, the cache and rate limits are shared through Redis.")
+_declare("EBOURGOGNE_TASKS_BACKEND", "", "database (the embedded default), redis (several nodes; needs REDIS_URL) or immediate (run at once, for tests). Empty: redis when REDIS_URL is set, else database.")
+_declare("EBOURGOGNE_STORAGE", "local", "local (files in the data folder) or s3 (any S3-compatible object storage).")
+_declare("EBOURGOGNE_S3_BUCKET", "", "Bucket name, with EBOURGOGNE_STORAGE=s3.")
+_declare("EBOURGOGNE_S3_ENDPOINT_URL", "", "Endpoint of the S3-compatible service, with EBOURGOGNE_STORAGE=s3.")
+_declare("EBOURGOGNE_S3_REGION", "", "Region of the bucket, with EBOURGOGNE_STORAGE=s3.")
+_declare("EBOURGOGNE_S3_ACCESS_KEY", "", "Access key, with EBOURGOGNE_STORAGE=s3.")
+_declare("EBOURGOGNE_S3_SECRET_KEY", "", "Secret key, with EBOURGOGNE_STORAGE=s3.")
+_declare("EBOURGOGNE_EMAIL", "outbox", "outbox (mails kept in the database, read by operators in the UI) or smtp.")
+_declare("EBOURGOGNE_SMTP_HOST", "localhost", "SMTP server, with EBOURGOGNE_EMAIL=smtp.")
+_declare("EBOURGOGNE_SMTP_PORT", "25", "SMTP port.")
+_declare("EBOURGOGNE_SMTP_USER", "", "SMTP user name, if the server needs one.")
+_declare("EBOURGOGNE_SMTP_PASSWORD", "", "SMTP password.")
+_declare("EBOURGOGNE_SMTP_TLS", "0", "1 for STARTTLS.")
+_declare("EBOURGOGNE_SMTP_SSL", "0", "1 for implicit TLS (port 465).")
+_declare("EBOURGOGNE_FROM_EMAIL", "e-bourgogne <ne-pas-repondre@e-bourgogne.fr>", "Sender of the platform's e-mails.")
+_declare("EBOURGOGNE_LOG_LEVEL", "INFO", "Log level of the platform's own loggers.")
+
+
+def env(name: str) -> str:
+    """The value of a declared variable, or its default."""
+    variable = VARIABLES[name]
+    return os.environ.get(name, variable.default)
+
+
+def env_bool(name: str) -> bool:
+    return env(name).strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_list(name: str) -> list[str]:
+    return [item.strip() for item in env(name).split(",") if item.strip()]
+
+
+def data_dir() -> Path:
+    return Path(env("EBOURGOGNE_DATA_DIR")).expanduser().resolve()

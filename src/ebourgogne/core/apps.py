@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class CoreConfig(AppConfig):
+    name = "ebourgogne.core"
+    label = "core"
+    verbose_name = "e-bourgogne"

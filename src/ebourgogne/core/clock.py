@@ -1,0 +1,17 @@
+"""The platform's one clock. Every rule that depends on time asks `now()`; tests move it with time-machine."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.utils import timezone
+
+
+def now() -> dt.datetime:
+    """The current instant, timezone-aware (UTC)."""
+    return timezone.now()
+
+
+def today_local() -> dt.date:
+    """Today's date in the platform's time zone (Europe/Paris)."""
+    return timezone.localdate(now())

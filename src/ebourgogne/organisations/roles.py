@@ -1,0 +1,53 @@
+"""Roles and the permissions they grant: the one table every access decision reads.
+
+A permission is a dotted name (`org.members.manage`). Views and API endpoints name the permission they
+need; `ebourgogne.core.access` checks it against this table.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class OrganisationKind(models.TextChoices):
+    BUYER = "buyer", _("Acheteur public")
+    COMPANY = "company", _("Entreprise")
+    PLATFORM = "platform", _("Exploitant de la plateforme")
+
+
+class Role(models.TextChoices):
+    BUYER_ADMIN = "buyer_admin", _("Administrateur acheteur")
+    BUYER_AGENT = "buyer_agent", _("Agent acheteur")
+    COMMISSION_MEMBER = "commission_member", _("Membre de commission")
+    COMPANY_ADMIN = "company_admin", _("Administrateur entreprise")
+    COMPANY_MEMBER = "company_member", _("Membre entreprise")
+    PLATFORM_OPERATOR = "platform_operator", _("Exploitant de la plateforme")
+
+
+ROLES_BY_KIND: dict[str, tuple[str, ...]] = {
+    OrganisationKind.BUYER: (Role.BUYER_ADMIN, Role.BUYER_AGENT, Role.COMMISSION_MEMBER),
+    OrganisationKind.COMPANY: (Role.COMPANY_ADMIN, Role.COMPANY_MEMBER),
+    OrganisationKind.PLATFORM: (Role.PLATFORM_OPERATOR,),
+}
+
+ADMIN_ROLES = frozenset({Role.BUYER_ADMIN, Role.COMPANY_ADMIN, Role.PLATFORM_OPERATOR})
+
+# Roles whose holders must sign in with a second factor (TOTP).
+MFA_REQUIRED_ROLES = frozenset({Role.BUYER_ADMIN, Role.BUYER_AGENT, Role.COMMISSION_MEMBER, Role.PLATFORM_OPERATOR})
+
+# Every member may view the organisation; the rest is granted by role.
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "org.view": frozenset(Role.values),
+    "org.edit": frozenset({Role.BUYER_ADMIN, Role.COMPANY_ADMIN, Role.PLATFORM_OPERATOR}),
+    "org.members.view": frozenset(Role.values),
+    "org.members.manage": frozenset({Role.BUYER_ADMIN, Role.COMPANY_ADMIN, Role.PLATFORM_OPERATOR}),
+    "org.services.manage": frozenset({Role.BUYER_ADMIN}),
+    "audit.view": frozenset({Role.BUYER_ADMIN, Role.BUYER_AGENT, Role.PLATFORM_OPERATOR}),
+}
+
+
+def roles_grant(roles: set[str] | frozenset[str], permission: str) -> bool:
+    """True when one of `roles` grants `permission`. An unknown permission is granted to no one."""
+    allowed = PERMISSIONS.get(permission, frozenset())
+    return bool(allowed & set(roles))

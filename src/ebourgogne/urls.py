@@ -1,0 +1,30 @@
+"""Every URL of the platform. Each app owns its own `urls.py`; the API lives under /api/v1."""
+
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+from ebourgogne.api import api
+from ebourgogne.core import views as core_views
+
+urlpatterns = [
+    path("healthz", core_views.healthz, name="healthz"),
+    path("readyz", core_views.readyz, name="readyz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/", api.urls),
+    path("comptes/", include("allauth.urls")),
+    path("compte/", include("ebourgogne.accounts.urls")),
+    path("organisations/", include("ebourgogne.organisations.urls")),
+    path("journal/", include("ebourgogne.audit.urls")),
+    path("exploitation/courriels/", include("ebourgogne.notifications.urls")),
+    path("admin/", admin.site.urls),
+    path("", include("ebourgogne.portal.urls")),
+]
+
+handler400 = "ebourgogne.core.views.bad_request"
+handler403 = "ebourgogne.core.views.permission_denied"
+handler404 = "ebourgogne.core.views.page_not_found"
+handler500 = "ebourgogne.core.views.server_error"
+
+if settings.DEBUG:  # pragma: no cover
+    pass

@@ -285,7 +285,7 @@ if env_bool("EBOURGOGNE_BEHIND_PROXY"):
 # --- Languages and time -----------------------------------------------------------------------------
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", _("Français")), ("en", _("English"))]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+LOCALE_PATHS: list = []  # each app carries its own locale/ folder
 USE_I18N = True
 TIME_ZONE = "Europe/Paris"
 USE_TZ = True

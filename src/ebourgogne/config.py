@@ -51,6 +51,14 @@ _declare("EBOURGOGNE_SMTP_TLS", "0", "1 for STARTTLS.")
 _declare("EBOURGOGNE_SMTP_SSL", "0", "1 for implicit TLS (port 465).")
 _declare("EBOURGOGNE_FROM_EMAIL", "e-bourgogne <ne-pas-repondre@e-bourgogne.fr>", "Sender of the platform's e-mails.")
 _declare("EBOURGOGNE_LOG_LEVEL", "INFO", "Log level of the platform's own loggers.")
+# `ebourgogne serve` (gunicorn).
+_declare("EBOURGOGNE_BIND", "127.0.0.1:8000", "Address `ebourgogne serve` listens on: HOST:PORT (several separated by commas), or unix:/path/to/socket.")
+_declare("EBOURGOGNE_WORKERS", "", "Server processes of `ebourgogne serve`. Empty: 2 × CPU cores + 1, at most 12.")
+_declare("EBOURGOGNE_THREADS", "4", "Threads per server process of `ebourgogne serve` (keep-alive connections are served by these threads).")
+_declare("EBOURGOGNE_TIMEOUT", "60", "Seconds a request may take before `ebourgogne serve` restarts the process handling it.")
+_declare("EBOURGOGNE_ACCESS_LOG", "-", "Where `ebourgogne serve` writes its access log: - for standard output, a file path, or empty for none.")
+_declare("EBOURGOGNE_ACCESS_LOG_FORMAT", '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(M)sms', "Access log line format (gunicorn's access_log_format atoms); the default is the combined format plus the duration in milliseconds.")
+_declare("EBOURGOGNE_BENCH", "0", "1 only under `ebourgogne bench`: adds the benchmark's bare reference view to the URLs.")
 
 
 def env(name: str) -> str:

@@ -83,6 +83,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "ebourgogne.urls"
+if env_bool("EBOURGOGNE_BENCH"):  # `ebourgogne bench` only: the real URLs plus a bare reference view
+    ROOT_URLCONF = "ebourgogne.bench_urls"
 WSGI_APPLICATION = "ebourgogne.wsgi.application"
 
 TEMPLATES = [

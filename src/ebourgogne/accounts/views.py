@@ -1,9 +1,59 @@
-from django.shortcuts import render
+"""The person's own pages: account overview and profile."""
 
+from __future__ import annotations
+
+from django.contrib import messages
+from django.shortcuts import redirect, render
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from ebourgogne.accounts.adapters import set_language_cookie
+from ebourgogne.accounts.forms import ProfileForm
+from ebourgogne.accounts.middleware import mfa_required
+from ebourgogne.accounts.selectors import has_totp, organisations_for_request, recovery_codes_left, roles_for_request
+from ebourgogne.accounts.services import profile_update
 from ebourgogne.core.access import authenticated
-from ebourgogne.organisations.selectors import organisations_of
+from ebourgogne.core.errors import DomainError
+from ebourgogne.organisations.roles import MFA_REQUIRED_ROLES
 
 
 @authenticated
 def home(request):
-    return render(request, "accounts/home.html", {"organisations": organisations_of(user=request.user)})
+    user = request.user
+    context = {
+        "organisations": organisations_for_request(request),
+        "has_totp": has_totp(user),
+        "mfa_is_required": bool(roles_for_request(request) & MFA_REQUIRED_ROLES),
+        "mfa_missing": mfa_required(request),
+        "recovery_codes_left": recovery_codes_left(user) if has_totp(user) else None,
+    }
+    return render(request, "accounts/home.html", context)
+
+
+@authenticated
+def profile(request):
+    user = request.user
+    form = ProfileForm(
+        request.POST if request.method == "POST" else None,
+        initial={"full_name": user.full_name, "language": user.language},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            profile_update(
+                user=user,
+                acting_user=user,
+                full_name=form.cleaned_data["full_name"],
+                language=form.cleaned_data["language"],
+                request=request,
+            )
+        except DomainError as error:
+            form.add_error(None, error.message)
+        else:
+            language = user.language
+            translation.activate(language)
+            messages.success(request, _("Vos informations ont été enregistrées."))
+            response = redirect("accounts:home")
+            set_language_cookie(response, language)
+            return response
+    status = 400 if request.method == "POST" else 200
+    return render(request, "accounts/profile.html", {"form": form}, status=status)

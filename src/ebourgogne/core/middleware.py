@@ -1,0 +1,40 @@
+"""Response headers Django does not set by itself.
+
+- Permissions-Policy: the platform uses no camera, microphone, geolocation, payment or USB, so browsers
+  refuse them to any script that would ask.
+- Cache-Control for signed-in pages: `private, no-store`, so that a shared computer's back button or a
+  proxy never shows someone's account pages to the next person.
+"""
+
+from __future__ import annotations
+
+from django.utils.cache import add_never_cache_headers, patch_cache_control
+
+PERMISSIONS_POLICY = ", ".join(
+    f"{feature}=()"
+    for feature in (
+        "accelerometer",
+        "camera",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "payment",
+        "usb",
+        "interest-cohort",
+    )
+)
+
+
+class SecurityHeadersMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and "Cache-Control" not in response.headers:
+            add_never_cache_headers(response)
+            patch_cache_control(response, private=True)
+        return response

@@ -1,0 +1,78 @@
+"""The help pages, one per audience. Each page is a list of section templates, so that each new service
+adds its sections here (for example "portal/help/sections/consultations.html") without touching the others.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+
+@dataclass(frozen=True)
+class HelpAudience:
+    slug: str
+    title: Promise
+    summary: Promise
+    sections: tuple[str, ...]
+
+
+_S = "portal/help/sections/"
+
+AUDIENCES: dict[str, HelpAudience] = {
+    audience.slug: audience
+    for audience in (
+        HelpAudience(
+            slug="entreprises",
+            title=_("Entreprises"),
+            summary=_("Créer son compte, déclarer son entreprise, inviter ses collègues."),
+            sections=(
+                _S + "account.html",
+                _S + "mfa_optional.html",
+                _S + "company_create.html",
+                _S + "members.html",
+                _S + "invitations.html",
+                _S + "coming_soon.html",
+            ),
+        ),
+        HelpAudience(
+            slug="acheteurs",
+            title=_("Acheteurs publics"),
+            summary=_("Accéder à l'espace de votre organisme, gérer vos agents, consulter le journal des événements."),
+            sections=(
+                _S + "account.html",
+                _S + "mfa_required.html",
+                _S + "buyer_organisation.html",
+                _S + "members.html",
+                _S + "invitations.html",
+                _S + "event_log.html",
+                _S + "coming_soon.html",
+            ),
+        ),
+        HelpAudience(
+            slug="commission",
+            title=_("Membres de commission"),
+            summary=_("Rejoindre la commission d'un acheteur et sécuriser son compte."),
+            sections=(
+                _S + "account.html",
+                _S + "mfa_required.html",
+                _S + "invitations.html",
+                _S + "commission.html",
+                _S + "coming_soon.html",
+            ),
+        ),
+        HelpAudience(
+            slug="exploitants",
+            title=_("Exploitants de la plateforme"),
+            summary=_(
+                "Créer les acheteurs publics, suivre les courriels envoyés et le journal de toute la plateforme."
+            ),
+            sections=(
+                _S + "mfa_required.html",
+                _S + "operator.html",
+                _S + "event_log.html",
+            ),
+        ),
+    )
+}

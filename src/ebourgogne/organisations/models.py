@@ -26,6 +26,23 @@ class BuyerKind(models.TextChoices):
     OTHER = "other", _("Autre organisme public")
 
 
+LEGAL_FORMS: tuple[tuple[str, str], ...] = (
+    ("SAS", _("SAS — société par actions simplifiée")),
+    ("SASU", _("SASU — société par actions simplifiée unipersonnelle")),
+    ("SARL", _("SARL — société à responsabilité limitée")),
+    ("EURL", _("EURL — entreprise unipersonnelle à responsabilité limitée")),
+    ("SA", _("SA — société anonyme")),
+    ("SNC", _("SNC — société en nom collectif")),
+    ("SCOP", _("SCOP — société coopérative de production")),
+    ("SCIC", _("SCIC — société coopérative d'intérêt collectif")),
+    ("SELARL", _("SELARL — société d'exercice libéral à responsabilité limitée")),
+    ("EI", _("EI — entreprise individuelle")),
+    ("GIE", _("GIE — groupement d'intérêt économique")),
+    ("ASSOCIATION", _("Association")),
+    ("AUTRE", _("Autre forme")),
+)
+
+
 class Organisation(models.Model):
     kind = models.CharField(_("type"), max_length=16, choices=OrganisationKind.choices)
     name = models.CharField(_("nom"), max_length=255)
@@ -53,7 +70,11 @@ class Organisation(models.Model):
         verbose_name = _("organisation")
         verbose_name_plural = _("organisations")
         ordering = ["name"]
-        indexes = [models.Index(fields=["kind", "name"]), models.Index(fields=["siren"]), models.Index(fields=["siret"])]
+        indexes = [
+            models.Index(fields=["kind", "name"]),
+            models.Index(fields=["siren"]),
+            models.Index(fields=["siret"]),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(kind__in=OrganisationKind.values), name="organisation_kind_valid"),
             models.UniqueConstraint(
@@ -141,6 +162,24 @@ class Invitation(models.Model):
         verbose_name = _("invitation")
         verbose_name_plural = _("invitations")
         ordering = ["-created_at"]
+        indexes = [models.Index(fields=["organisation", "email"])]
 
     def __str__(self) -> str:
         return f"{self.email} → {self.organisation}"
+
+    @property
+    def status(self) -> str:
+        """pending, accepted, revoked or expired (at the platform's current time)."""
+        from ebourgogne.core.clock import now
+
+        if self.accepted_at is not None:
+            return "accepted"
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at <= now():
+            return "expired"
+        return "pending"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == "pending"

@@ -3,12 +3,16 @@ explicit here and nowhere else."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Q
 from django_scopes import scopes_disabled
 
-from ebourgogne.organisations.models import Membership, Organisation
-from ebourgogne.organisations.roles import Role
+from ebourgogne.core.clock import now
+from ebourgogne.organisations.models import BuyerService, Invitation, Membership, Organisation
+from ebourgogne.organisations.roles import OrganisationKind, Role
 
 
 def user_is_operator(user: Any) -> bool:
@@ -58,3 +62,118 @@ def organisations_of(*, user: Any) -> list[tuple[Organisation, list[str]]]:
         for membership in rows:
             grouped.setdefault(membership.organisation_id, (membership.organisation, []))[1].append(membership.role)
     return list(grouped.values())
+
+
+# --- Reads on one organisation (run inside its scope: the view or API decorator opens it) -----------
+
+
+@dataclass(frozen=True)
+class Member:
+    user: Any
+    roles: list[str]
+    memberships: list[Membership]
+
+
+def _group(rows) -> list[Member]:
+    grouped: dict[int, Member] = {}
+    for membership in rows:
+        found = grouped.setdefault(membership.user_id, Member(user=membership.user, roles=[], memberships=[]))
+        found.roles.append(membership.role)
+        found.memberships.append(membership)
+    return list(grouped.values())
+
+
+def members_of(*, organisation: Organisation) -> list[Member]:
+    """The people of `organisation` with their roles, by name then e-mail."""
+    return _group(
+        Membership.objects.filter(organisation=organisation)
+        .select_related("user")
+        .order_by("user__full_name", "user__email", "role")
+    )
+
+
+def member(*, organisation: Organisation, user_id: int) -> Member | None:
+    """One member of `organisation`, or None (also for people of other organisations)."""
+    found = _group(
+        Membership.objects.filter(organisation=organisation, user_id=user_id).select_related("user").order_by("role")
+    )
+    return found[0] if found else None
+
+
+def admin_count(*, organisation: Organisation, admin_role: str) -> int:
+    return Membership.objects.filter(organisation=organisation, role=admin_role).count()
+
+
+def open_invitations(*, organisation: Organisation) -> list[Invitation]:
+    """Invitations not yet accepted nor revoked (pending or expired), newest first."""
+    return list(
+        Invitation.objects.filter(organisation=organisation, accepted_at__isnull=True, revoked_at__isnull=True)
+        .select_related("invited_by")
+        .order_by("-created_at")
+    )
+
+
+def pending_invitations(*, organisation: Organisation) -> list[Invitation]:
+    """Invitations that can still be accepted."""
+    return [invitation for invitation in open_invitations(organisation=organisation) if invitation.expires_at > now()]
+
+
+def invitation_of(*, organisation: Organisation, pk: int) -> Invitation | None:
+    return Invitation.objects.filter(organisation=organisation, pk=pk).select_related("organisation").first()
+
+
+def invitation_by_token_hash(digest: str) -> Invitation | None:
+    """The invitation behind a secret link (any organisation: the token is the credential)."""
+    with scopes_disabled():
+        return Invitation.objects.filter(token_hash=digest).select_related("organisation").first()
+
+
+@dataclass(frozen=True)
+class ServiceNode:
+    service: BuyerService
+    children: list[BuyerService]
+
+
+def services_tree(*, organisation: Organisation) -> list[ServiceNode]:
+    """The services of a buyer, each with its sub-services, by name."""
+    services = list(BuyerService.objects.filter(organisation=organisation).order_by("name"))
+    children: dict[int, list[BuyerService]] = {}
+    for service in services:
+        if service.parent_id is not None:
+            children.setdefault(service.parent_id, []).append(service)
+    return [ServiceNode(service, children.get(service.pk, [])) for service in services if service.parent_id is None]
+
+
+def service_of(*, organisation: Organisation, pk: int) -> BuyerService | None:
+    return BuyerService.objects.filter(organisation=organisation, pk=pk).select_related("organisation").first()
+
+
+# --- Operators: every organisation ------------------------------------------------------------------
+
+
+def organisations_for_operator(*, query: str = "", kind: str = "", page: int | str = 1, per_page: int = 50) -> Page:
+    """All organisations, searched by name, SIREN, SIRET, commune or postal code, paginated."""
+    organisations = Organisation.objects.all().order_by("name", "pk")
+    if kind in OrganisationKind.values:
+        organisations = organisations.filter(kind=kind)
+    query = " ".join((query or "").split())
+    if query:
+        compact = query.replace(" ", "")
+        condition = Q(name__icontains=query) | Q(city__icontains=query)
+        if compact.isdigit():
+            condition |= (
+                Q(siren__startswith=compact) | Q(siret__startswith=compact) | Q(postal_code__startswith=compact)
+            )
+        organisations = organisations.filter(condition)
+    return Paginator(organisations, per_page).get_page(page)
+
+
+def organisation_counts() -> dict[str, int]:
+    """How many active organisations of each kind."""
+    counts = dict(
+        Organisation.objects.filter(is_active=True)
+        .values_list("kind")
+        .annotate(total=Count("pk"))
+        .values_list("kind", "total")
+    )
+    return {kind: counts.get(kind, 0) for kind in OrganisationKind.values}

@@ -3,9 +3,12 @@ kept on the account and applied again at each login."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
+from allauth.account import app_settings as account_settings
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core import context as allauth_context
 from allauth.mfa.adapter import DefaultMFAAdapter
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -64,6 +67,25 @@ class AccountAdapter(DefaultAccountAdapter):
         if response is not None:
             set_language_cookie(response, language)
         return response
+
+    def is_reauthentication_required(self, *, app: str, **kwargs: Any) -> bool:
+        # A person who has just signed in with their password is not asked for it again (for example on
+        # the way from the login page to the mandatory MFA activation); later on, allauth's rule applies.
+        if not super().is_reauthentication_required(app=app, **kwargs):
+            return False
+        return not signed_in_recently(getattr(allauth_context, "request", None))
+
+
+def signed_in_recently(request) -> bool:
+    """True when this session's person proved their password less than REAUTHENTICATION_TIMEOUT ago."""
+    from allauth.account.internal.flows.login import get_authentication_records
+
+    if request is None or not request.user.is_authenticated:
+        return False
+    records = [r for r in get_authentication_records(request, request.user) if r.get("method") == "password"]
+    if not records:
+        return False
+    return time.time() - float(records[-1].get("at", 0)) < account_settings.REAUTHENTICATION_TIMEOUT
 
 
 class MFAAdapter(DefaultMFAAdapter):

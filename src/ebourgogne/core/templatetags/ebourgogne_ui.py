@@ -44,11 +44,16 @@ def role_label(code: str) -> str:
         return code
 
 
-@register.filter
-def is_operator(user) -> bool:
-    from ebourgogne.core.access import is_operator as _is_operator
+@register.simple_tag(takes_context=True)
+def request_is_operator(context) -> bool:
+    """True for a platform operator; read from the roles already loaded for this request."""
+    request = context.get("request")
+    if request is None:
+        return False
+    from ebourgogne.accounts.selectors import roles_for_request
+    from ebourgogne.organisations.roles import Role
 
-    return _is_operator(user)
+    return Role.PLATFORM_OPERATOR in roles_for_request(request)
 
 
 @register.filter

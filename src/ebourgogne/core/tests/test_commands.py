@@ -163,6 +163,7 @@ def test_demo_serves_the_platform(tmp_path):
     assert f"running on http://127.0.0.1:{port}/" in output
     assert "exploitation@e-bourgogne.test" in output
     assert demo.DEMO_PASSWORD in output
+    assert "Task worker and scheduler started" in output
     assert "Stopped." in output
 
 

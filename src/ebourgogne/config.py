@@ -77,3 +77,20 @@ def env_list(name: str) -> list[str]:
 
 def data_dir() -> Path:
     return Path(env("EBOURGOGNE_DATA_DIR")).expanduser().resolve()
+
+
+def variables_table() -> str:
+    """The Markdown table of docs/deployment.md: `uv run python -m ebourgogne.config > table.md`."""
+
+    def cell(text: str) -> str:
+        return text.replace("|", "\\|")
+
+    lines = ["| Variable | Default | Meaning |", "| --- | --- | --- |"]
+    for variable in VARIABLES.values():
+        default = f"`{cell(variable.default)}`" if variable.default else "(empty)"
+        lines.append(f"| `{variable.name}` | {default} | {cell(variable.help)} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(variables_table())

@@ -177,3 +177,12 @@ def test_demo_says_when_the_port_is_taken(tmp_path):
         result = run(ebourgogne("demo", "--port", str(port)), child_env(tmp_path))
     assert result.returncode != 0
     assert f"Cannot listen on 127.0.0.1:{port}" in result.stderr
+
+
+def test_the_readme_lists_the_demo_logins():
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[4] / "README.md").read_text(encoding="utf-8")
+    assert f"**`{demo.DEMO_PASSWORD}`**" in readme
+    for account in demo.ACCOUNTS:
+        assert f"| `{account.email}` | {account.full_name}, " in readme, account.email

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 from django.conf import settings
 from django.urls import NoReverseMatch, reverse
 
@@ -52,9 +53,13 @@ def test_home_shows_mfa_status_and_recovery_links(client):
 
     give_totp(user)
     page = client.get(reverse("accounts:home")).content.decode()
-
     assert "Activée" in page
+    assert reverse("mfa_generate_recovery_codes") in page
+
+    RecoveryCodes.activate(user)
+    page = client.get(reverse("accounts:home")).content.decode()
     assert reverse("mfa_view_recovery_codes") in page
+    assert "10 codes inutilisés" in page
     assert reverse("account_change_password") in page
 
 

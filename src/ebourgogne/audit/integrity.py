@@ -149,7 +149,8 @@ def verify_chain(*, batch_size: int = 2000, anchors: Iterable[tuple[int, str]] =
                 return result(Problem(MISSING, expected_seq, {"count": seq - expected_seq}))
             if row["prev_hash"] != previous_hash or compute_hash(row) != row["hash"]:
                 head = _read_head()
-                if head is not None and seq > head[0]:
+                linked_back = row["prev_hash"] != previous_hash and row["prev_hash"] in recent
+                if head is not None and seq > head[0] and not linked_back:
                     return result(Problem(INSERTED, seq, {"count": 1, "head_seq": head[0]}))
                 return result(_classify(row, previous_hash, recent))
             if seq in anchor_map and anchor_map[seq] != row["hash"]:

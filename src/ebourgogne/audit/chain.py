@@ -132,19 +132,18 @@ def format_instant(value: dt.datetime) -> str:
     """An aware datetime in UTC, to the microsecond, as both databases keep it."""
     if value.tzinfo is None:
         raise ValueError("audit events need aware datetimes")
-    return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return value.astimezone(dt.UTC).isoformat(timespec="microseconds")
 
 
 def canonical_bytes(fields: dict[str, Any]) -> bytes:
-    """The canonical JSON document of one event (the HASHED_FIELDS of `fields`)."""
-    document = {}
-    for name in HASHED_FIELDS:
-        value = fields[name]
-        if name == "occurred_at":
-            value = format_instant(value)
-        elif name == "data":
-            value = _normalise(value if value is not None else {})
-        document[name] = value
+    """The canonical JSON document of one event (the HASHED_FIELDS of `fields`).
+
+    `data` must already be normalised (`normalise_data`): it is hashed as stored and as read back.
+    """
+    document = {name: fields[name] for name in HASHED_FIELDS}
+    document["occurred_at"] = format_instant(document["occurred_at"])
+    if document["data"] is None:
+        document["data"] = {}
     return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode(
         "utf-8"
     )

@@ -252,6 +252,12 @@ def run(quick: bool) -> dict:
         for key, results in rounds.items()
     }
     ratio = min(ratios.values())
+    # Server CPU per request: a second view of the same comparison that does not depend on how much CPU
+    # was left to the server (the machine's other processes, the load generator itself).
+    cpu_ms = {
+        key: statistics.median(1000 * r["server_cpu_cores"] / r["rps"] for r in results if r["rps"])
+        for key, results in rounds.items()
+    }
     return {
         "name": NAME,
         "ratio": ratio,
@@ -269,6 +275,8 @@ def run(quick: bool) -> dict:
         "server_cpu_cores": {
             key: round(statistics.median(r["server_cpu_cores"] for r in results), 2) for key, results in rounds.items()
         },
+        "server_cpu_ms_per_request": {key: round(value, 3) for key, value in cpu_ms.items()},
+        "cpu_ratios": {key: round(cpu_ms["bare"] / cpu_ms[key], 3) for key in ("home", "account")},
         "load_generator_cpu_cores": {
             key: round(statistics.median(r["client_cpu_cores"] for r in results), 2) for key, results in rounds.items()
         },

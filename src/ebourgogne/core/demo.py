@@ -31,7 +31,6 @@ class DemoOrganisation:
     key: str
     kind: str
     name: str
-    slug: str
     street: str
     postal_code: str
     city: str
@@ -67,21 +66,9 @@ class DemoAccount:
 # Identifiers are invented (valid checksums, no real body or company behind them); places are real.
 ORGANISATIONS: tuple[DemoOrganisation, ...] = (
     DemoOrganisation(
-        key="platform",
-        kind=OrganisationKind.PLATFORM,
-        name="e-bourgogne — exploitation de la plateforme",
-        slug="exploitation-e-bourgogne",
-        street="4 place de la Libération",
-        postal_code="21000",
-        city="Dijon",
-        insee_code="21231",
-        department="21",
-    ),
-    DemoOrganisation(
         key="region",
         kind=OrganisationKind.BUYER,
         name="Région Bourgogne-Franche-Comté",
-        slug="region-bourgogne-franche-comte",
         siret="23210017200013",
         siren="232100172",
         buyer_kind="region",
@@ -96,7 +83,6 @@ ORGANISATIONS: tuple[DemoOrganisation, ...] = (
         key="departement",
         kind=OrganisationKind.BUYER,
         name="Département de la Côte-d'Or",
-        slug="departement-cote-d-or",
         siret="22210032300013",
         siren="222100323",
         buyer_kind="departement",
@@ -111,7 +97,6 @@ ORGANISATIONS: tuple[DemoOrganisation, ...] = (
         key="commune",
         kind=OrganisationKind.BUYER,
         name="Ville de Beaune",
-        slug="ville-de-beaune",
         siret="21210054900014",
         siren="212100549",
         buyer_kind="commune",
@@ -126,7 +111,6 @@ ORGANISATIONS: tuple[DemoOrganisation, ...] = (
         key="tp-auxois",
         kind=OrganisationKind.COMPANY,
         name="Travaux Publics de l'Auxois",
-        slug="travaux-publics-auxois",
         siren="812345676",
         siret="81234567600017",
         legal_form="SAS",
@@ -142,7 +126,6 @@ ORGANISATIONS: tuple[DemoOrganisation, ...] = (
         key="saone-ingenierie",
         kind=OrganisationKind.COMPANY,
         name="Saône Ingénierie",
-        slug="saone-ingenierie",
         siren="798765434",
         siret="79876543400013",
         legal_form="SARL",
@@ -303,84 +286,127 @@ class LoadReport:
 
 
 def load(*, bulk: bool = True, progress: Callable[[str], None] = lambda message: None) -> LoadReport:
-    """Create the demo data set in one transaction. Refuses to run twice."""
+    """Create the demo data set in one transaction, through the organisations' services (so the audit
+    trail and the outbox show what happened). Refuses to run twice."""
+    from django_scopes import scopes_disabled
+
+    from ebourgogne.audit.services import log_event
+
     if is_loaded():
         raise RuntimeError("The demo data is already loaded.")
     report = LoadReport()
-    with transaction.atomic():
-        organisations = {spec.key: _create_organisation(spec) for spec in ORGANISATIONS}
+    with transaction.atomic(), scopes_disabled():
+        users = {account.email: _create_user(account) for account in ACCOUNTS}
+        _make_operator(users[OPERATOR_EMAIL])
+        organisations = {}
+        for spec in ORGANISATIONS:
+            members = [account for account in ACCOUNTS if account.organisation == spec.key]
+            organisations[spec.key] = _create_organisation(spec, members, users)
         report.organisations = len(organisations)
-        progress(f"{len(organisations)} named organisations")
-        for account in ACCOUNTS:
-            _create_account(account, organisations[account.organisation])
-        report.accounts = len(ACCOUNTS)
-        progress(f"{len(ACCOUNTS)} demo accounts")
+        report.accounts = len(users)
+        progress(f"{len(organisations)} named organisations, {len(users)} demo accounts")
         if bulk:
             report.bulk = _seed_bulk()
             if report.bulk:
                 progress(report.bulk)
+        log_event(action="demo.loaded", data={"organisations": report.organisations, "accounts": report.accounts})
     return report
 
 
-def _create_organisation(spec: DemoOrganisation):
-    from django_scopes import scopes_disabled
-
-    from ebourgogne.organisations.models import BuyerService, Organisation
-
-    organisation = Organisation.objects.create(
-        kind=spec.kind,
-        name=spec.name,
-        slug=spec.slug,
-        siret=spec.siret,
-        siren=spec.siren,
-        buyer_kind=spec.buyer_kind,
-        legal_form=spec.legal_form,
-        naf_code=spec.naf_code,
-        is_sme=spec.is_sme,
-        street=spec.street,
-        postal_code=spec.postal_code,
-        city=spec.city,
-        insee_code=spec.insee_code,
-        department=spec.department,
-        email=f"contact.{spec.key}@{DEMO_DOMAIN}",
-    )
-    with scopes_disabled():
-        for name in spec.services:
-            BuyerService.objects.create(organisation=organisation, name=name)
-    return organisation
-
-
-def _create_account(account: DemoAccount, organisation) -> None:
+def _create_user(account: DemoAccount):
+    """A person with a verified address and, for staff, the demo authenticator (allauth's own models:
+    sign-up and MFA activation are allauth flows, which need a browser)."""
     from allauth.account.models import EmailAddress
     from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
     from allauth.mfa.totp.internal.auth import TOTP
     from django.contrib.auth import get_user_model
-    from django_scopes import scopes_disabled
 
-    from ebourgogne.organisations.models import Membership
-
-    operator = Role.PLATFORM_OPERATOR in account.roles
     user = get_user_model().objects.create_user(
-        email=account.email,
-        password=DEMO_PASSWORD,
-        full_name=account.full_name,
-        is_staff=operator,
-        is_superuser=operator,
+        email=account.email, password=DEMO_PASSWORD, full_name=account.full_name
     )
     EmailAddress.objects.create(user=user, email=account.email, verified=True, primary=True)
-    with scopes_disabled():
-        for role in account.roles:
-            Membership.objects.create(organisation=organisation, user=user, role=role)
     if account.mfa:
         TOTP.activate(user, account.totp_secret)
         RecoveryCodes.activate(user)
+    return user
+
+
+def _make_operator(user) -> None:
+    from ebourgogne.organisations import services
+
+    services.operator_grant(acting_user=None, user=user)
+    # The demo operator may also use Django's admin fully.
+    user.is_superuser = True
+    user.save(update_fields=["is_superuser"])
+
+
+def _invite_and_accept(organisation, *, by, user, role) -> None:
+    from ebourgogne.organisations import services
+
+    _invitation, token = services.invitation_create(
+        acting_user=by, organisation=organisation, email=user.email, role=role
+    )
+    services.invitation_accept(user=user, token=token)
+
+
+def _create_organisation(spec: DemoOrganisation, members: list[DemoAccount], users: dict):
+    from ebourgogne.organisations import services
+
+    address = {
+        "street": spec.street,
+        "postal_code": spec.postal_code,
+        "city": spec.city,
+        "insee_code": spec.insee_code,
+        "department": spec.department,
+        "email": f"contact.{spec.key}@{DEMO_DOMAIN}",
+    }
+    admin_role = Role.BUYER_ADMIN if spec.kind == OrganisationKind.BUYER else Role.COMPANY_ADMIN
+    admin_account = next(account for account in members if admin_role in account.roles)
+    admin = users[admin_account.email]
+    if spec.kind == OrganisationKind.BUYER:
+        operator = users[OPERATOR_EMAIL]
+        organisation, invitation = services.buyer_register(
+            acting_user=operator,
+            name=spec.name,
+            siret=spec.siret,
+            buyer_kind=spec.buyer_kind,
+            admin_email=admin.email,
+            **address,
+        )
+        # The registration's invitation token only travels by e-mail: the operator re-invites to
+        # get one, as an operator would after a lost e-mail.
+        services.invitation_revoke(acting_user=operator, invitation=invitation)
+        _invite_and_accept(organisation, by=operator, user=admin, role=Role.BUYER_ADMIN)
+        for name in spec.services:
+            services.buyer_service_create(acting_user=admin, organisation=organisation, name=name)
+    else:
+        organisation = services.company_register(
+            acting_user=admin,
+            name=spec.name,
+            siren=spec.siren,
+            siret=spec.siret,
+            legal_form=spec.legal_form,
+            naf_code=spec.naf_code,
+            is_sme=spec.is_sme,
+            **address,
+        )
+    for account in members:
+        user = users[account.email]
+        for role in account.roles:
+            if user == admin and role == admin_role:
+                continue
+            if user == admin:
+                services.membership_role_grant(acting_user=admin, organisation=organisation, user=user, role=role)
+            else:
+                _invite_and_accept(organisation, by=admin, user=user, role=role)
+    return organisation
 
 
 def _seed_bulk() -> str:
-    """Bulk realistic data from the organisations app's generator, when it is there."""
+    """Bulk realistic data from the organisations app's generator (it skips the names already taken)."""
     try:
         from ebourgogne.organisations.seeding import seed
     except ImportError:
         return ""
-    result = seed(buyers=BULK_BUYERS, companies=BULK_COMPANIES, seed=BULK_SEED)
-    return f"generated data: {result}" if result is not None else "generated data"
+    counts = seed(buyers=BULK_BUYERS, companies=BULK_COMPANIES, seed=BULK_SEED)
+    return "generated: " + ", ".join(f"{count} {name}" for name, count in counts.items())

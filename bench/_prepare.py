@@ -13,6 +13,35 @@ import os
 import time
 
 
+def _company_member():
+    from django.contrib.auth import get_user_model
+
+    from ebourgogne.organisations import services
+    from ebourgogne.organisations.identifiers import siren_with_check_digit
+    from ebourgogne.organisations.roles import Role
+
+    users = get_user_model().objects
+    admin = users.create_user(email="admin.bench@e-bourgogne.test", full_name="Lucie Garnier")
+    member = users.create_user(email="membre.bench@e-bourgogne.test", full_name="Hugo Masson")
+    company = services.company_register(
+        acting_user=admin,
+        name="Menuiserie Garnier et Fils",
+        siren=siren_with_check_digit("73282932"),
+        legal_form="SARL",
+        naf_code="16.23Z",
+        is_sme=True,
+        street="3 rue des Tanneries",
+        postal_code="21000",
+        city="Dijon",
+        insee_code="21231",
+        department="21",
+    )
+    _invitation, token = services.invitation_create(
+        acting_user=admin, organisation=company, email=member.email, role=Role.COMPANY_MEMBER
+    )
+    return services.invitation_accept(user=member, token=token)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--buyers", type=int, required=True)
@@ -53,14 +82,8 @@ def main() -> None:
             .order_by("pk")
             .first()
         )
-        if membership is None:
-            company = Organisation.objects.filter(kind=OrganisationKind.COMPANY).order_by("pk").first()
-            if company is None:
-                company = Organisation.objects.create(
-                    kind=OrganisationKind.COMPANY, name="Menuiserie Bench", slug="menuiserie-bench", siren="732829320"
-                )
-            user = get_user_model().objects.create_user(email="bench.member@e-bourgogne.test", full_name="Bench")
-            membership = Membership.objects.create(organisation=company, user=user, role=Role.COMPANY_MEMBER)
+        if membership is None:  # the generator makes no people: a company admin invites a member
+            membership = _company_member()
         user = membership.user
         counts = {
             "buyers": Organisation.objects.filter(kind=OrganisationKind.BUYER).count(),

@@ -115,6 +115,11 @@ class Command(BaseCommand):
                 f"Cannot listen on {host}:{port} ({error.strerror}). Is another server running? Try --port {port + 1}."
             ) from None
 
+        if host not in {"127.0.0.1", "localhost", "::1"} and "EBOURGOGNE_ALLOWED_HOSTS" not in os.environ:
+            self.stderr.write(
+                "Note: the platform answers only to the host names of EBOURGOGNE_ALLOWED_HOSTS "
+                f"({', '.join(settings.ALLOWED_HOSTS)}); set it to the name or address you will use."
+            )
         worker = self._start_worker()
         self._print_logins(base_url)
         self.stdout.write(self.style.SUCCESS(f"e-bourgogne is running on {base_url}/ — stop with Ctrl+C."))

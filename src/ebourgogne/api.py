@@ -18,5 +18,9 @@ def _register_routers() -> None:
 
     api.add_router("/organisations", organisations_router)
 
+    from ebourgogne.audit.api import router as audit_router
+
+    api.add_router("/audit", audit_router)
+
 
 _register_routers()

@@ -16,7 +16,7 @@ import inspect
 from collections.abc import Callable
 
 from django.http import HttpRequest
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 from ninja.security import django_auth
 
 from ebourgogne.core.access import authenticated, organisation_api
@@ -91,9 +91,9 @@ def _organisation_out(organisation: Organisation, roles) -> OrganisationOut:
     return OrganisationOut(**fields, roles=sorted(roles))
 
 
-def _error(error: DomainError) -> tuple[int, ErrorOut]:
+def _error(error: DomainError) -> Status:
     status = {"not_found": 404, "forbidden": 403}.get(error.code, 400)
-    return status, ErrorOut(detail=str(error.message), errors=getattr(error, "errors", {}))
+    return Status(status, ErrorOut(detail=str(error.message), errors=getattr(error, "errors", {})))
 
 
 @router.get("/", response={200: list[OrganisationOut], 401: ErrorOut}, summary="My organisations")
@@ -140,10 +140,13 @@ def organisation_invite(request: HttpRequest, organisation: Organisation, payloa
         )
     except DomainError as error:
         return _error(error)
-    return 201, InvitationOut(
-        id=invitation.pk,
-        email=invitation.email,
-        role=invitation.role,
-        status=invitation.status,
-        expires_at=invitation.expires_at,
+    return Status(
+        201,
+        InvitationOut(
+            id=invitation.pk,
+            email=invitation.email,
+            role=invitation.role,
+            status=invitation.status,
+            expires_at=invitation.expires_at,
+        ),
     )

@@ -28,7 +28,7 @@ _SEPARATORS = re.compile(r"[\s.\-]")
 _NAF = re.compile(r"^(\d{2})(\d{2})([A-Z])$")
 _POSTAL_CODE = re.compile(r"^\d{5}$")
 _INSEE = re.compile(r"^(\d{5}|2[AB]\d{3})$")
-_DEPARTMENT = re.compile(r"^(0[1-9]|[1-8]\d|9[0-5]|2[AB]|97[1-6])$")
+_DEPARTMENT = re.compile(r"^(0[1-9]|1\d|2[1-9]|[3-8]\d|9[0-5]|2[AB]|97[1-6])$")
 
 
 def _compact(value: str) -> str:

@@ -116,7 +116,10 @@ def _run(args: list[str], env: dict[str, str]) -> str:
 
 
 def _cpu_ticks(pid: int) -> int:
-    """User + system CPU ticks of `pid` and its direct children (gunicorn's arbiter and its workers)."""
+    """User + system CPU ticks of `pid` and its direct children (gunicorn's arbiter and its workers).
+
+    A worker that exits (gunicorn recycles them) has its ticks moved to the arbiter's "children"
+    counters when it is reaped: those count too, so the sum never goes backwards."""
     total = 0
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -125,7 +128,9 @@ def _cpu_ticks(pid: int) -> int:
             fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        if int(entry.name) == pid or int(fields[1]) == pid:
+        if int(entry.name) == pid:
+            total += sum(int(value) for value in fields[11:15])  # utime, stime, cutime, cstime
+        elif int(fields[1]) == pid:
             total += int(fields[11]) + int(fields[12])
     return total
 

@@ -1,10 +1,9 @@
-"""State-changing operations of the notifications app, for the authorisation matrix.
+"""State-changing operations of the notifications app, for the authorisation matrix
+(core/tests/test_authorisation_matrix.py; plain dicts, see `ebourgogne.testing.authorisation.operation_from_mapping`).
 
 Both are platform-operator actions (`operator_only`): anonymous visitors are sent to the login page,
-signed-in people who are not operators get 404, and in both cases nothing changes. Each entry says how
-to prepare the data (`setup(db-ready) -> context`), the request (`method`, `url(context)`, `data`), and
-`snapshot(context)`, a value that must stay equal when access is refused. notifications/tests/
-test_authorisation.py runs them; core/tests/test_authorisation_matrix.py may too.
+signed-in people who are not operators get 404, and in both cases nothing changes; an operator's call
+changes the outbox or queues a mail.
 """
 
 from __future__ import annotations

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from django.db import transaction
 from django.tasks import task_backends
 from django.urls import reverse
 from django.utils import translation
@@ -12,7 +11,6 @@ from django_tasks_db.models import DBTaskResult
 from ebourgogne.core.worker import make_worker
 from ebourgogne.notifications.models import OutboxMessage
 from ebourgogne.notifications.tasks import send_mail
-from ebourgogne.notifications.tests.authorisation import OPERATIONS
 from ebourgogne.testing.factories import sign_in
 
 OUTBOX_MAILER = {"default": {"BACKEND": "ebourgogne.notifications.backends.OutboxBackend"}}
@@ -180,28 +178,3 @@ def test_pages_in_english(operator_client):
     with translation.override("en"):
         page = operator_client.get(reverse("notifications:outbox"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Sent e-mails" in page and "Send a test e-mail" in page
-
-
-@pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("operation", OPERATIONS, ids=lambda operation: operation["name"])
-def test_authorisation_matrix(client, operation, company_admin, operator):
-    """Anonymous: login page; signed in but not an operator: 404; in both cases nothing changes."""
-    context = operation["setup"]()
-    url = operation["url"](context)
-    send = getattr(client, operation["method"])
-
-    before = operation["snapshot"](context)
-    response = send(url, operation["data"])
-    assert response.status_code == 302 and "/comptes/" in response["Location"]
-    assert operation["snapshot"](context) == before
-
-    sign_in(client, company_admin)
-    assert send(url, operation["data"]).status_code == 404
-    assert operation["snapshot"](context) == before
-
-    client.logout()
-    sign_in(client, operator)
-    with transaction.atomic():
-        response = send(url, operation["data"])
-    assert response.status_code == 302
-    assert operation["snapshot"](context) != before

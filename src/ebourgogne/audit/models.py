@@ -29,11 +29,20 @@ class AuditEventQuerySet(models.QuerySet):
 
     delete.queryset_only = True  # type: ignore[attr-defined]
 
+    def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> list[Any]:
+        objs = list(objs)
+        if not all(getattr(obj, "_chained", False) for obj in objs):
+            raise AppendOnlyError("Audit events are appended through ebourgogne.audit.services only.")
+        return super().bulk_create(objs, *args, **kwargs)
+
     def bulk_update(self, objs: Any, fields: Any, batch_size: int | None = None) -> int:
         raise AppendOnlyError("Audit events cannot be updated.")
 
     def update_or_create(self, *args: Any, **kwargs: Any) -> Any:
         raise AppendOnlyError("Audit events cannot be updated.")
+
+    def get_or_create(self, *args: Any, **kwargs: Any) -> Any:
+        raise AppendOnlyError("Audit events are appended through ebourgogne.audit.services only.")
 
 
 class AuditEvent(models.Model):
@@ -77,6 +86,9 @@ class AuditEvent(models.Model):
     def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:
             raise AppendOnlyError("Audit events cannot be changed.")
+        if not getattr(self, "_chained", False):
+            # A row written past log_event would not be linked into the chain: refuse it here.
+            raise AppendOnlyError("Audit events are appended through ebourgogne.audit.services only.")
         kwargs["force_insert"] = True
         kwargs.pop("force_update", None)
         super().save(*args, **kwargs)

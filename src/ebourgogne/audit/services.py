@@ -113,6 +113,7 @@ def _append(head: AuditChainHead, fields: dict[str, Any]) -> AuditEvent:
         prev_hash=head.last_hash,
     )
     event.hash = compute_hash(event.hashed_fields())
+    event._chained = True  # type: ignore[attr-defined]
     event.save()
     moved = AuditChainHead.objects.filter(pk=1, last_seq=head.last_seq, last_hash=head.last_hash).update(
         last_seq=event.seq, last_hash=event.hash
@@ -208,6 +209,7 @@ def log_events(entries: Iterable[Mapping[str, Any]], *, batch_size: int = 1000) 
                 prev_hash=prev_hash,
             )
             event.hash = prev_hash = compute_hash(event.hashed_fields())
+            event._chained = True  # type: ignore[attr-defined]
             batch.append(event)
             if len(batch) >= batch_size:
                 AuditEvent.objects.bulk_create(batch)

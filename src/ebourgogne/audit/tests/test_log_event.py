@@ -130,6 +130,11 @@ def test_events_cannot_be_changed_or_deleted_through_the_application(alice):
         AuditEvent.objects.all().delete()
     with pytest.raises(AppendOnlyError):
         AuditEvent.objects.bulk_update([event], ["action"])
+    # Nor appended past log_event, which would leave the row out of the chain.
+    with pytest.raises(AppendOnlyError):
+        AuditEvent.objects.create(seq=99, occurred_at=event.occurred_at, action="test.forged", prev_hash="", hash="")
+    with pytest.raises(AppendOnlyError):
+        AuditEvent.objects.bulk_create([AuditEvent(seq=99, occurred_at=event.occurred_at, action="test.forged")])
     assert AuditEvent.objects.get().action == "test.event.recorded"
     assert verify_chain().ok
 

@@ -29,26 +29,40 @@ def _anchor(value: str) -> tuple[int, str]:
 
 
 class Command(BaseCommand):
-    help = "Audit trail tools. verify: recompute the hash chain and name the first broken link."
+    @property
+    def help(self) -> str:  # type: ignore[override]
+        # A plain string: argparse cannot format a lazy one.
+        return _(
+            "Outils du journal des événements. verify : recalcule la chaîne d'empreintes et nomme le premier "
+            "maillon rompu."
+        )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
             "--language",
             choices=[code for code, _name in settings.LANGUAGES],
             default=None,
-            help="Language of the messages (default: the platform's).",
+            help=_("langue des messages (par défaut, celle de la plateforme)"),
         )
         subcommands = parser.add_subparsers(dest="subcommand", required=True, metavar="{verify}")
-        verify = subcommands.add_parser("verify", help="Check the hash chain of every event, in order.")
+        verify = subcommands.add_parser(
+            "verify", help=_("vérifie la chaîne d'empreintes de tous les événements, dans l'ordre")
+        )
         verify.add_argument(
-            "--batch-size", type=int, default=2000, help="Events read per query (memory stays constant)."
+            "--batch-size",
+            type=int,
+            default=2000,
+            help=_("événements lus par requête (la mémoire utilisée reste constante)"),
         )
         verify.add_argument(
             "--anchor",
             action="append",
             default=[],
             metavar="SEQ:HASH",
-            help="A seq and hash noted from an earlier run; fails if that event is no longer the same. Repeatable.",
+            help=_(
+                "numéro et empreinte relevés lors d'une vérification précédente ; échoue si cet événement a changé "
+                "(option répétable)"
+            ),
         )
 
     def handle(self, *args: Any, **options: Any) -> None:

@@ -73,6 +73,8 @@ class AuditEvent(models.Model):
             models.Index(fields=["organisation_id", "seq"], name="audit_org_seq"),
             models.Index(fields=["object_type", "object_id", "seq"], name="audit_object_seq"),
             models.Index(fields=["actor_id", "seq"], name="audit_actor_seq"),
+            # The e-mail recorded with the event: finds a deleted person's events.
+            models.Index(fields=["actor_label", "seq"], name="audit_actor_label_seq"),
             models.Index(
                 fields=["action", "seq"], name="audit_action_seq", opclasses=["varchar_pattern_ops", "int8_ops"]
             ),
@@ -108,6 +110,8 @@ class AuditChainHead(models.Model):
     id = models.PositiveSmallIntegerField(primary_key=True, default=1)
     last_seq = models.BigIntegerField(default=0)
     last_hash = models.CharField(max_length=64, default=GENESIS_HASH)
+    # Events never go back in time: an event is dated at least as late as the one before it.
+    last_occurred_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("tête de la chaîne du journal")

@@ -52,11 +52,29 @@ def _filtered(queryset: QuerySet[AuditEvent], filters: EventFilters) -> QuerySet
         queryset = queryset.filter(Q(action=code) | Q(action__startswith=code + "."))
     if filters.actor:
         queryset = queryset.filter(_actor_condition(filters.actor))
+    # Times never go back as numbers go up (see services._not_before): a date range is a range of numbers,
+    # found in the occurred_at index, which every other index (ending with seq) can then use.
     if filters.since is not None:
-        queryset = queryset.filter(occurred_at__gte=filters.since)
+        first = _first_seq_from(filters.since)
+        if first is None:
+            return queryset.none()
+        queryset = queryset.filter(seq__gte=first, occurred_at__gte=filters.since)
     if filters.until is not None:
+        end = _first_seq_from(filters.until)
         queryset = queryset.filter(occurred_at__lt=filters.until)
+        if end is not None:
+            queryset = queryset.filter(seq__lt=end)
     return queryset
+
+
+def _first_seq_from(instant: dt.datetime) -> int | None:
+    """The number of the first event at or after `instant`, or None when there is none."""
+    return (
+        AuditEvent.objects.filter(occurred_at__gte=instant)
+        .order_by("occurred_at", "seq")
+        .values_list("seq", flat=True)
+        .first()
+    )
 
 
 def organisation_events(*, organisation: Any, filters: EventFilters | None = None) -> QuerySet[AuditEvent]:

@@ -76,7 +76,7 @@ def _locked_head() -> AuditChainHead:
     head = AuditChainHead.objects.select_for_update().filter(pk=1).first()
     if head is not None:
         return head
-    last = AuditEvent.objects.order_by("-seq").values("seq", "hash").first()
+    last = AuditEvent.objects.order_by("-seq").values("seq", "hash", "occurred_at").first()
     created = False
     try:
         with transaction.atomic():
@@ -84,6 +84,7 @@ def _locked_head() -> AuditChainHead:
                 pk=1,
                 last_seq=last["seq"] if last else 0,
                 last_hash=last["hash"] if last else GENESIS_HASH,
+                last_occurred_at=last["occurred_at"] if last else None,
             )
             created = True
     except IntegrityError:
@@ -95,10 +96,19 @@ def _locked_head() -> AuditChainHead:
     return head
 
 
+def _not_before(head: AuditChainHead, instant: Any) -> Any:
+    """`instant`, or the time of the previous event if the clock went back: times follow the numbers,
+    which lets the journal turn a date range into a range of numbers (see selectors)."""
+    instant = instant or clock.now()
+    if head.last_occurred_at is not None and instant < head.last_occurred_at:
+        return head.last_occurred_at
+    return instant
+
+
 def _append(head: AuditChainHead, fields: dict[str, Any]) -> AuditEvent:
     event = AuditEvent(
         seq=head.last_seq + 1,
-        occurred_at=fields.get("occurred_at") or clock.now(),
+        occurred_at=_not_before(head, fields.get("occurred_at")),
         actor_id=fields.get("actor_id"),
         actor_label=fields.get("actor_label", ""),
         organisation_id=fields.get("organisation_id"),
@@ -116,11 +126,11 @@ def _append(head: AuditChainHead, fields: dict[str, Any]) -> AuditEvent:
     event._chained = True  # type: ignore[attr-defined]
     event.save()
     moved = AuditChainHead.objects.filter(pk=1, last_seq=head.last_seq, last_hash=head.last_hash).update(
-        last_seq=event.seq, last_hash=event.hash
+        last_seq=event.seq, last_hash=event.hash, last_occurred_at=event.occurred_at
     )
     if moved != 1:
         raise ChainForkError("The audit chain head moved during an append.")
-    head.last_seq, head.last_hash = event.seq, event.hash
+    head.last_seq, head.last_hash, head.last_occurred_at = event.seq, event.hash, event.occurred_at
     return event
 
 
@@ -180,7 +190,8 @@ def log_event(
 def log_events(entries: Iterable[Mapping[str, Any]], *, batch_size: int = 1000) -> int:
     """Append many events in one transaction (seeding, imports, benchmarks): one head lock, bulk inserts.
 
-    Each entry takes the keyword arguments of `log_event`, plus an optional `occurred_at`.
+    Each entry takes the keyword arguments of `log_event`, plus an optional `occurred_at` (an event
+    dated before the previous one is dated like the previous one: times never go back).
     Returns the number of events appended.
     """
     count = 0
@@ -188,13 +199,18 @@ def log_events(entries: Iterable[Mapping[str, Any]], *, batch_size: int = 1000) 
         head = _locked_head()
         first_seq, first_hash = head.last_seq, head.last_hash
         seq, prev_hash = first_seq, first_hash
+        last_occurred_at = head.last_occurred_at
         batch: list[AuditEvent] = []
         for entry in entries:
             fields = _event_fields(**entry)
             seq += 1
+            occurred_at = fields["occurred_at"] or clock.now()
+            if last_occurred_at is not None and occurred_at < last_occurred_at:
+                occurred_at = last_occurred_at
+            last_occurred_at = occurred_at
             event = AuditEvent(
                 seq=seq,
-                occurred_at=fields["occurred_at"] or clock.now(),
+                occurred_at=occurred_at,
                 actor_id=fields["actor_id"],
                 actor_label=fields["actor_label"],
                 organisation_id=fields["organisation_id"],
@@ -220,7 +236,7 @@ def log_events(entries: Iterable[Mapping[str, Any]], *, batch_size: int = 1000) 
             count += len(batch)
         if count:
             moved = AuditChainHead.objects.filter(pk=1, last_seq=first_seq, last_hash=first_hash).update(
-                last_seq=seq, last_hash=prev_hash
+                last_seq=seq, last_hash=prev_hash, last_occurred_at=last_occurred_at
             )
             if moved != 1:
                 raise ChainForkError("The audit chain head moved during an append.")

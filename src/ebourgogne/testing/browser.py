@@ -88,6 +88,11 @@ class PageProblems:
 
 @pytest.fixture
 def browser_page(chromium_browser, live_server) -> Iterator[Any]:
+    from django.core.cache import cache
+
+    # Rate limits (sign-up, login) count per IP address in the cache, and every test comes from 127.0.0.1:
+    # start each browser test with a clean slate, as a real visitor would.
+    cache.clear()
     context = chromium_browser.new_context(
         base_url=live_server.url, locale="fr-FR", viewport={"width": 1280, "height": 900}
     )

@@ -44,7 +44,7 @@ def test_sign_up_with_email_verification(browser_page):
     page.wait_for_url("**/comptes/confirm-email/")
     assert_accessible(page, context="verification sent")
 
-    assert len(mail.outbox) == 1
+    assert len(mail.outbox) == 1, [(m.to, m.subject) for m in mail.outbox]
     message = mail.outbox[0]
     assert message.to == ["nouvelle@exemple.test"]
     link = re.search(r"https?://\S+/comptes/confirm-email/\S+/", message.body).group(0)

@@ -4,8 +4,6 @@
 """
 
 import datetime as dt
-import inspect
-from collections.abc import Callable
 from typing import Any
 
 from django.http import HttpRequest
@@ -22,21 +20,6 @@ from ebourgogne.core.access import organisation_api
 router = Router(tags=["audit"], auth=django_auth)
 MAX_SEQ = 2**63 - 1
 
-
-def _organisation_operation(permission: str) -> Callable[[Callable], Callable]:
-    """organisation_api, with the signature django-ninja must see: `org_slug` (from the path) instead of the
-    `organisation` the wrapper hands to the view."""
-
-    def decorate(view: Callable) -> Callable:
-        wrapped = organisation_api(permission)(view)
-        signature = inspect.signature(view, eval_str=True)
-        parameters = list(signature.parameters.values())
-        slug = inspect.Parameter("org_slug", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=str)
-        parameters = [parameters[0], slug, *(p for p in parameters[1:] if p.name != "organisation")]
-        wrapped.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
-        return wrapped
-
-    return decorate
 
 
 class EventQuery(Schema):
@@ -77,7 +60,7 @@ def _aware(value: dt.datetime | None) -> dt.datetime | None:
 
 
 @router.get("/{org_slug}/events", response=EventPageOut, summary="Events of one organisation, newest first")
-@_organisation_operation("audit.view")
+@organisation_api("audit.view")
 def list_events(request: HttpRequest, organisation: Any, query: Query[EventQuery]) -> dict[str, Any]:
     before = None
     if query.cursor:

@@ -16,6 +16,7 @@ operation and fails if one carries no policy (ebourgogne/core/tests/test_access_
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -152,6 +153,13 @@ def organisation_api(permission: str) -> Callable[[Callable], Callable]:
             with scope(organisation=organisation):
                 return view(request, *args, organisation=organisation, **kwargs)
 
+        # django-ninja reads the signature to parse the request: show it `org_slug` (from the path)
+        # where the view itself receives the resolved `organisation`.
+        signature = inspect.signature(view, eval_str=True)
+        parameters = list(signature.parameters.values())
+        slug = inspect.Parameter("org_slug", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=str)
+        parameters = [parameters[0], slug, *(p for p in parameters[1:] if p.name != "organisation")]
+        wrapper.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
         return _mark(wrapper, Policy("organisation", permission=permission))
 
     return decorate

@@ -12,8 +12,6 @@ not yours (the two are never told apart).
 from __future__ import annotations
 
 import datetime as dt
-import inspect
-from collections.abc import Callable
 
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
@@ -26,21 +24,6 @@ from ebourgogne.organisations.models import Organisation
 
 router = Router(tags=["organisations"], auth=django_auth)
 
-
-def _organisation_operation(permission: str) -> Callable[[Callable], Callable]:
-    """`organisation_api`, showing django-ninja the signature it must parse: `org_slug` from the path
-    in place of the `organisation` that the access layer hands to the view."""
-
-    def decorate(view: Callable) -> Callable:
-        wrapped = organisation_api(permission)(view)
-        signature = inspect.signature(view, eval_str=True)
-        parameters = list(signature.parameters.values())
-        slug = inspect.Parameter("org_slug", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=str)
-        parameters = [parameters[0], slug, *(p for p in parameters[1:] if p.name != "organisation")]
-        wrapped.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
-        return wrapped
-
-    return decorate
 
 
 class ErrorOut(Schema):
@@ -109,7 +92,7 @@ def my_organisations(request: HttpRequest):
     response={200: OrganisationOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut},
     summary="One organisation",
 )
-@_organisation_operation("org.view")
+@organisation_api("org.view")
 def organisation_detail(request: HttpRequest, organisation: Organisation):
     return _organisation_out(organisation, request.organisation_roles)  # type: ignore[attr-defined]
 
@@ -119,7 +102,7 @@ def organisation_detail(request: HttpRequest, organisation: Organisation):
     response={200: list[MemberOut], 401: ErrorOut, 403: ErrorOut, 404: ErrorOut},
     summary="Members of an organisation",
 )
-@_organisation_operation("org.members.view")
+@organisation_api("org.members.view")
 def organisation_members(request: HttpRequest, organisation: Organisation):
     return [
         MemberOut(user_id=member.user.pk, full_name=member.user.full_name, email=member.user.email, roles=member.roles)
@@ -132,7 +115,7 @@ def organisation_members(request: HttpRequest, organisation: Organisation):
     response={201: InvitationOut, 400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut},
     summary="Invite someone to the organisation",
 )
-@_organisation_operation("org.members.manage")
+@organisation_api("org.members.manage")
 def organisation_invite(request: HttpRequest, organisation: Organisation, payload: InvitationIn):
     try:
         invitation, _token = services.invitation_create(

@@ -144,6 +144,22 @@ def test_demo_reuses_its_data_and_reset_starts_over(tmp_path):
     assert not (tmp_path / "data" / "media" / "upload.txt").exists()
 
 
+def _wait_for_invitation_mails(env, link: str, timeout: float = 60) -> bool:
+    import time
+
+    script = (
+        "from ebourgogne.notifications.models import OutboxMessage; "
+        f"print(OutboxMessage.objects.filter(text_body__contains={link!r}).count())"
+    )
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = run(ebourgogne("shell", "-c", script), env)
+        if result.returncode == 0 and int(result.stdout.strip().splitlines()[-1]) > 0:
+            return True
+        time.sleep(1)
+    return False
+
+
 def test_demo_serves_the_platform(tmp_path):
     port = free_port()
     env = child_env(tmp_path)
@@ -158,6 +174,8 @@ def test_demo_serves_the_platform(tmp_path):
         assert status == 200, body
         status, _, _ = running.get("/static/ebourgogne/css/ebourgogne.css")
         assert status == 200
+        # The in-process worker sends the invitations queued while loading, with links to this server.
+        assert _wait_for_invitation_mails(env, f"http://127.0.0.1:{port}/organisations/"), running.output()
     assert running.process.returncode == 0, running.output()
     output = running.output()
     assert f"running on http://127.0.0.1:{port}/" in output

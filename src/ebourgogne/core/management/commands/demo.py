@@ -56,6 +56,11 @@ class Command(BaseCommand):
             raise CommandError("Give --data-dir to the ebourgogne command itself (ebourgogne demo --data-dir PATH).")
         if not 0 < options["port"] < 65536:
             raise CommandError(f"--port must be between 1 and 65535, not {options['port']}.")
+        if options["threads"] < 1:
+            raise CommandError("--threads must be at least 1.")
+        if "EBOURGOGNE_BASE_URL" not in os.environ:
+            # Links in the demo's e-mails (sent while loading, too) point to this server.
+            settings.BASE_URL = self._base_url(options["host"], options["port"])
 
         data_dir.mkdir(parents=True, exist_ok=True)
         self.stdout.write(f"Data folder: {data_dir}")
@@ -106,8 +111,6 @@ class Command(BaseCommand):
         from ebourgogne.wsgi import application
 
         base_url = self._base_url(host, port)
-        if "EBOURGOGNE_BASE_URL" not in os.environ:
-            settings.BASE_URL = base_url  # links in the demo's mails point to this server
         try:
             server = create_server(application, host=host, port=port, threads=threads, ident="e-bourgogne")
         except OSError as error:

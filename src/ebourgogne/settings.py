@@ -185,16 +185,22 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DEFAULT_FROM_EMAIL = env("EBOURGOGNE_FROM_EMAIL")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 if env("EBOURGOGNE_EMAIL") == "smtp":
-    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    EMAIL_HOST = env("EBOURGOGNE_SMTP_HOST")
-    EMAIL_PORT = int(env("EBOURGOGNE_SMTP_PORT"))
-    EMAIL_HOST_USER = env("EBOURGOGNE_SMTP_USER")
-    EMAIL_HOST_PASSWORD = env("EBOURGOGNE_SMTP_PASSWORD")
-    EMAIL_USE_TLS = env_bool("EBOURGOGNE_SMTP_TLS")
-    EMAIL_USE_SSL = env_bool("EBOURGOGNE_SMTP_SSL")
-    EMAIL_TIMEOUT = 30
+    MAILERS = {
+        "default": {
+            "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "OPTIONS": {
+                "host": env("EBOURGOGNE_SMTP_HOST"),
+                "port": int(env("EBOURGOGNE_SMTP_PORT")),
+                "username": env("EBOURGOGNE_SMTP_USER"),
+                "password": env("EBOURGOGNE_SMTP_PASSWORD"),
+                "use_tls": env_bool("EBOURGOGNE_SMTP_TLS"),
+                "use_ssl": env_bool("EBOURGOGNE_SMTP_SSL"),
+                "timeout": 30,
+            },
+        }
+    }
 else:
-    EMAIL_BACKEND = "ebourgogne.notifications.backends.OutboxBackend"
+    MAILERS = {"default": {"BACKEND": "ebourgogne.notifications.backends.OutboxBackend"}}
 
 # --- Accounts ---------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

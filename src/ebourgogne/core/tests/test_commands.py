@@ -204,3 +204,11 @@ def test_the_readme_lists_the_demo_logins():
     assert f"**`{demo.DEMO_PASSWORD}`**" in readme
     for account in demo.ACCOUNTS:
         assert f"| `{account.email}` | {account.full_name}, " in readme, account.email
+
+
+def test_reset_never_touches_an_external_database(tmp_path):
+    # Checked before any connection: the address need not answer.
+    env = child_env(tmp_path, DATABASE_URL="postgres://nobody@127.0.0.1:9/elsewhere")
+    result = run(ebourgogne("demo", "--reset", "--no-serve"), env)
+    assert result.returncode != 0
+    assert "--reset only deletes the embedded SQLite database" in result.stderr

@@ -13,7 +13,7 @@ from django.http import HttpRequest, JsonResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 
-from ebourgogne.accounts.selectors import has_totp, roles_for_request
+from ebourgogne.accounts import current
 from ebourgogne.organisations.roles import MFA_REQUIRED_ROLES
 
 # Views reachable without a second factor, matched on the view's module (allauth, set_language) or name.
@@ -26,9 +26,9 @@ def mfa_required(request: HttpRequest) -> bool:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return False
-    if not (roles_for_request(request) & MFA_REQUIRED_ROLES):
+    if not (current.roles(request) & MFA_REQUIRED_ROLES):
         return False
-    return not has_totp(user)
+    return not current.has_totp(request)
 
 
 def _exempt(request: HttpRequest, view_func) -> bool:

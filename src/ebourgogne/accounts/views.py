@@ -7,10 +7,11 @@ from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from ebourgogne.accounts import current
 from ebourgogne.accounts.adapters import set_language_cookie
 from ebourgogne.accounts.forms import ProfileForm
 from ebourgogne.accounts.middleware import mfa_required
-from ebourgogne.accounts.selectors import has_totp, organisations_for_request, recovery_codes_left, roles_for_request
+from ebourgogne.accounts.selectors import recovery_codes_left
 from ebourgogne.accounts.services import profile_update
 from ebourgogne.core.access import authenticated
 from ebourgogne.core.errors import DomainError
@@ -19,13 +20,13 @@ from ebourgogne.organisations.roles import MFA_REQUIRED_ROLES
 
 @authenticated
 def home(request):
-    user = request.user
+    has_totp = current.has_totp(request)
     context = {
-        "organisations": organisations_for_request(request),
-        "has_totp": has_totp(user),
-        "mfa_is_required": bool(roles_for_request(request) & MFA_REQUIRED_ROLES),
+        "organisations": current.organisations(request),
+        "has_totp": has_totp,
+        "mfa_is_required": bool(current.roles(request) & MFA_REQUIRED_ROLES),
         "mfa_missing": mfa_required(request),
-        "recovery_codes_left": recovery_codes_left(user) if has_totp(user) else None,
+        "recovery_codes_left": recovery_codes_left(request.user) if has_totp else None,
     }
     return render(request, "accounts/home.html", context)
 

@@ -7,10 +7,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.paginator import Page, Paginator
+from django.db import DEFAULT_DB_ALIAS
 from django.db.models import Count, Q
 from django_scopes import scopes_disabled
 
 from ebourgogne.core.clock import now
+from ebourgogne.core.prepared import PreparedQuery
 from ebourgogne.organisations.models import BuyerService, Invitation, Membership, Organisation
 from ebourgogne.organisations.roles import OrganisationKind, Role
 
@@ -61,6 +63,32 @@ def organisations_of(*, user: Any) -> list[tuple[Organisation, list[str]]]:
         grouped: dict[int, tuple[Organisation, list[str]]] = {}
         for membership in rows:
             grouped.setdefault(membership.organisation_id, (membership.organisation, []))[1].append(membership.role)
+    return list(grouped.values())
+
+
+def _memberships_of_user_id(user_id: int):
+    with scopes_disabled():
+        return (
+            Membership.objects.filter(user_id=user_id, organisation__is_active=True)
+            .order_by("organisation__name", "organisation_id", "role")
+            .values_list(*(f"organisation__{field.attname}" for field in Organisation._meta.concrete_fields), "role")
+        )
+
+
+_memberships_of_user_id_prepared = PreparedQuery(_memberships_of_user_id)
+
+
+def organisations_of_user_id(user_id: int) -> list[tuple[Organisation, list[str]]]:
+    """`organisations_of()` for a user id, as run on every page of a signed-in person: the same result (the
+    caller's active organisations with their roles there, by name), from SQL compiled once
+    (`core.prepared`) instead of building the query on each call."""
+    attnames = [field.attname for field in Organisation._meta.concrete_fields]
+    grouped: dict[int, tuple[Organisation, list[str]]] = {}
+    for *values, role in _memberships_of_user_id_prepared.rows(user_id):
+        found = grouped.get(values[0])
+        if found is None:
+            found = grouped[values[0]] = (Organisation.from_db(DEFAULT_DB_ALIAS, attnames, values), [])
+        found[1].append(role)
     return list(grouped.values())
 
 

@@ -14,23 +14,33 @@ def user_organisations(context) -> list:
     request = context.get("request")
     if request is None:
         return []
-    from ebourgogne.accounts.selectors import organisations_for_request
+    from ebourgogne.accounts import current
 
-    return organisations_for_request(request)
+    return current.organisations(request)
 
 
 @register.simple_tag(takes_context=True)
-def aria_current(context, *view_names: str) -> str:
+def aria_current(context, *view_names: str, current: str | None = None) -> str:
     """` aria-current="page"` when the current page is one of `view_names` (a name ending in ":*" matches
-    a whole namespace)."""
-    request = context.get("request")
-    match = getattr(request, "resolver_match", None) if request is not None else None
-    if match is None:
+    a whole namespace). The current page is the request's view, or `current=` (a view name) where there is
+    no request, as inside a `{% fragment %}`."""
+    if current is None:
+        request = context.get("request")
+        match = getattr(request, "resolver_match", None) if request is not None else None
+        current = match.view_name if match is not None else None
+    if not current:
         return ""
     for name in view_names:
-        if name == match.view_name or (name.endswith(":*") and match.view_name.startswith(name[:-1])):
+        if name == current or (name.endswith(":*") and current.startswith(name[:-1])):
             return format_html(' aria-current="{}"', "page")
     return ""
+
+
+@register.filter
+def view_name(request) -> str:
+    """The view name of the request's page ("" when none matched, as on error pages)."""
+    match = getattr(request, "resolver_match", None)
+    return match.view_name if match is not None else ""
 
 
 @register.filter
@@ -47,13 +57,18 @@ def role_label(code: str) -> str:
 @register.simple_tag(takes_context=True)
 def request_is_operator(context) -> bool:
     """True for a platform operator; read from the roles already loaded for this request."""
-    request = context.get("request")
-    if request is None:
+    return is_operator(context.get("request"))
+
+
+@register.filter
+def is_operator(request) -> bool:
+    """True when the request's signed-in person is a platform operator (roles loaded once per request)."""
+    if request is None or not hasattr(request, "user"):
         return False
-    from ebourgogne.accounts.selectors import roles_for_request
+    from ebourgogne.accounts import current
     from ebourgogne.organisations.roles import Role
 
-    return Role.PLATFORM_OPERATOR in roles_for_request(request)
+    return Role.PLATFORM_OPERATOR in current.roles(request)
 
 
 @register.filter

@@ -7,6 +7,7 @@ import re
 
 import pytest
 from django.core import mail
+from playwright.sync_api import expect
 
 from ebourgogne.organisations.roles import Role
 from ebourgogne.testing.browser import assert_accessible, totp_code
@@ -74,7 +75,7 @@ def test_login_with_mfa_refuses_a_wrong_code_then_accepts_the_right_one(browser_
     assert_accessible(page, context="MFA code")
     page.locator("input[name=code]").fill("000000" if totp_code(secret) != "000000" else "111111")
     page.locator("main form button[type=submit]").first.click()
-    assert page.locator("input[name=code][aria-invalid=true]").count() == 1
+    expect(page.locator("input[name=code][aria-invalid=true]")).to_have_count(1)
     assert_accessible(page, context="MFA code refused")
 
     page.locator("input[name=code]").fill(totp_code(secret))
@@ -113,7 +114,7 @@ def test_buyer_staff_without_totp_activate_it_at_first_login(browser_page):
     assert "Activée" in page.content()
     assert_accessible(page, context="account home with MFA")
     page.goto("/comptes/2fa/recovery-codes/")
-    assert page.locator("#recovery_codes").count() == 1
+    expect(page.locator("#recovery_codes")).to_have_count(1)
     assert_accessible(page, context="recovery codes")
 
 

@@ -4,6 +4,7 @@ reads the platform's journal. axe-core checks every page, with and without error
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from ebourgogne.audit.services import log_events
 from ebourgogne.organisations.roles import Role
@@ -30,25 +31,25 @@ def test_buyer_filters_and_pages_through_the_journal(browser_page, browser_sign_
     browser_sign_in(page, agent)
 
     page.goto(f"/journal/{buyer.slug}/")
-    assert page.locator("table caption").count() == 1
-    assert page.locator("tbody tr").count() == 50
+    expect(page.locator("table caption")).to_have_count(1)
+    expect(page.locator("tbody tr")).to_have_count(50)
     assert_accessible(page, context="journal")
 
     page.get_by_role("link", name="Événements plus anciens").click()
-    assert page.locator("tbody tr").count() == 20
+    expect(page.locator("tbody tr")).to_have_count(20)
     assert_accessible(page, context="journal, second page")
 
     page.goto(f"/journal/{buyer.slug}/")
     page.get_by_label("Action").fill("org.member")
     page.get_by_role("button", name="Filtrer").click()
-    assert page.locator("tbody tr").count() == 24
+    expect(page.locator("tbody tr")).to_have_count(24)
     assert "org.member.invited" in page.locator("tbody").inner_text()
 
     # Bad input: the error is announced and tied to its field.
     page.get_by_label("Action").fill("Pas Un Code")
     page.get_by_role("button", name="Filtrer").click()
-    assert page.locator("[role=alert]").count() == 1
-    assert page.locator("input[name=action][aria-invalid=true]").count() == 1
+    expect(page.locator("[role=alert]")).to_have_count(1)
+    expect(page.locator("input[name=action][aria-invalid=true]")).to_have_count(1)
     assert_accessible(page, context="journal with a filter error")
 
     page.set_viewport_size({"width": 320, "height": 800})

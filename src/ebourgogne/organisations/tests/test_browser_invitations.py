@@ -9,6 +9,7 @@ import pytest
 from django.core import mail
 from django.tasks import task_backends
 from django_scopes import scopes_disabled
+from playwright.sync_api import expect
 
 from ebourgogne.core.worker import make_worker
 from ebourgogne.organisations.models import Membership
@@ -35,7 +36,7 @@ def test_invite_a_member_who_accepts_and_must_then_activate_mfa(browser_page, br
     page.locator("input[name=email]").fill("pas-une-adresse")
     page.locator("input[name=role][value=buyer_agent]").check()
     page.get_by_role("button", name="Envoyer l'invitation").click()
-    assert page.locator("input[name=email][aria-invalid=true]").count() == 1
+    expect(page.locator("input[name=email][aria-invalid=true]")).to_have_count(1)
     assert_accessible(page, context="invitation form with errors")
 
     page.locator("input[name=email]").fill(colleague.email)
@@ -74,5 +75,5 @@ def test_invite_a_member_who_accepts_and_must_then_activate_mfa(browser_page, br
     # The link served once: opening it again is refused with a clear message.
     page.context.clear_cookies()
     page.goto(accept_path)
-    assert page.locator("[role=alert]").count() == 1
+    expect(page.locator("[role=alert]")).to_have_count(1)
     assert_accessible(page, context="invitation already used")

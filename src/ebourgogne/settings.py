@@ -76,7 +76,7 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "ebourgogne.accounts.authentication.AuthenticationMiddleware",  # Django's, user row read by compiled SQL
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -253,6 +253,7 @@ MFA_TOTP_ISSUER = "e-bourgogne"
 MFA_RATE_LIMITS = {"authenticate": "5/m/user", "reauthenticate": "5/m/user"}
 
 # --- Sessions, cookies, security headers ------------------------------------------------------------
+SESSION_ENGINE = "ebourgogne.core.sessions"  # Django's database sessions, read by compiled SQL
 SESSION_COOKIE_AGE = 60 * 60 * 8
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -80,4 +80,6 @@ def test_misuse_is_refused():
         with pytest.raises(TypeError, match="expected 1 arguments"):
             PreparedQuery(lambda user_id: Membership.objects.filter(user_id=user_id).values_list("pk")).rows()
     with pytest.raises(ValueError, match="arguments"):
-        PreparedQuery(lambda: None, arguments=0)
+        PreparedQuery(lambda: None, kinds=())
+    with pytest.raises(ValueError, match="int or str"):
+        PreparedQuery(lambda day: None, kinds=(float,))

@@ -2,26 +2,35 @@
 
 The navigation (organisation switcher, operator menu), the MFA middleware and the account pages all ask
 the same two questions: which organisations and roles does this person have, and do they have an
-authenticator app. Each is answered by one query per request, from SQL compiled once (`core.prepared`),
-and the answer is kept on the request only: a membership removed or an authenticator deleted shows on
+authenticator app. Both are answered by one query per request (two for a person without organisation),
+from SQL compiled once (`core.prepared`), and the answers are kept on the request only: a membership removed or an authenticator deleted shows on
 the very next request, in every server process, with nothing to invalidate.
 """
 
 from __future__ import annotations
 
 from allauth.mfa.models import Authenticator
+from django.db.models import Exists, OuterRef
 from django.http import HttpRequest
 
 from ebourgogne.core.prepared import PreparedQuery
 from ebourgogne.organisations.models import Organisation
-from ebourgogne.organisations.selectors import organisations_of_user_id
+from ebourgogne.organisations.selectors import group_organisation_rows, memberships_of_user_id_rows
 
 _ORGANISATIONS_ATTR = "_ebourgogne_current_organisations"
 _TOTP_ATTR = "_ebourgogne_current_has_totp"
 
-_totp_of_user_id = PreparedQuery(
-    lambda user_id: Authenticator.objects.filter(user_id=user_id, type=Authenticator.Type.TOTP).values_list("pk")[:1]
+
+def _totp_of(user_id):
+    return Authenticator.objects.filter(user_id=user_id, type=Authenticator.Type.TOTP)
+
+
+# One query for both questions when the person has organisations (each row also says "has TOTP")...
+_memberships_and_totp = PreparedQuery(
+    lambda user_id: memberships_of_user_id_rows(user_id).annotate(has_totp_app=Exists(_totp_of(OuterRef("user_id"))))
 )
+# ... and this one when they have none.
+_totp_of_user_id = PreparedQuery(lambda user_id: _totp_of(user_id).values_list("pk")[:1])
 
 
 def _signed_in_user_id(request: HttpRequest) -> int | None:
@@ -36,8 +45,11 @@ def organisations(request: HttpRequest) -> list[tuple[Organisation, list[str]]]:
     found = request.__dict__.get(_ORGANISATIONS_ATTR)
     if found is None:
         user_id = _signed_in_user_id(request)
-        found = organisations_of_user_id(user_id) if user_id is not None else []
+        rows = _memberships_and_totp.rows(user_id) if user_id is not None else []
+        found = group_organisation_rows(rows)
         setattr(request, _ORGANISATIONS_ATTR, found)
+        if rows:
+            setattr(request, _TOTP_ATTR, bool(rows[0][-1]))
     return found
 
 
@@ -49,6 +61,9 @@ def roles(request: HttpRequest) -> set[str]:
 def has_totp(request: HttpRequest) -> bool:
     """True when the signed-in person has an authenticator app (TOTP) activated."""
     found = request.__dict__.get(_TOTP_ATTR)
+    if found is None:
+        organisations(request)  # answers both when the person has organisations
+        found = request.__dict__.get(_TOTP_ATTR)
     if found is None:
         user_id = _signed_in_user_id(request)
         found = bool(user_id is not None and _totp_of_user_id.rows(user_id))

@@ -66,7 +66,9 @@ def organisations_of(*, user: Any) -> list[tuple[Organisation, list[str]]]:
     return list(grouped.values())
 
 
-def _memberships_of_user_id(user_id: int):
+def memberships_of_user_id_rows(user_id: int):
+    """The rows behind `organisations_of_user_id()`: every field of the organisation, then the role (a
+    queryset ending in values_list(), for `core.prepared`; read them with `group_organisation_rows()`)."""
     with scopes_disabled():
         return (
             Membership.objects.filter(user_id=user_id, organisation__is_active=True)
@@ -75,21 +77,28 @@ def _memberships_of_user_id(user_id: int):
         )
 
 
-_memberships_of_user_id_prepared = PreparedQuery(_memberships_of_user_id)
+def group_organisation_rows(rows) -> list[tuple[Organisation, list[str]]]:
+    """(organisation, [roles]) from rows of `memberships_of_user_id_rows()` (extra columns after the role are
+    ignored)."""
+    attnames = [field.attname for field in Organisation._meta.concrete_fields]
+    width = len(attnames)
+    grouped: dict[int, tuple[Organisation, list[str]]] = {}
+    for row in rows:
+        found = grouped.get(row[0])
+        if found is None:
+            found = grouped[row[0]] = (Organisation.from_db(DEFAULT_DB_ALIAS, attnames, row[:width]), [])
+        found[1].append(row[width])
+    return list(grouped.values())
+
+
+_memberships_of_user_id = PreparedQuery(memberships_of_user_id_rows)
 
 
 def organisations_of_user_id(user_id: int) -> list[tuple[Organisation, list[str]]]:
     """`organisations_of()` for a user id, as run on every page of a signed-in person: the same result (the
     caller's active organisations with their roles there, by name), from SQL compiled once
     (`core.prepared`) instead of building the query on each call."""
-    attnames = [field.attname for field in Organisation._meta.concrete_fields]
-    grouped: dict[int, tuple[Organisation, list[str]]] = {}
-    for *values, role in _memberships_of_user_id_prepared.rows(user_id):
-        found = grouped.get(values[0])
-        if found is None:
-            found = grouped[values[0]] = (Organisation.from_db(DEFAULT_DB_ALIAS, attnames, values), [])
-        found[1].append(role)
-    return list(grouped.values())
+    return group_organisation_rows(_memberships_of_user_id.rows(user_id))
 
 
 # --- Reads on one organisation (run inside its scope: the view or API decorator opens it) -----------

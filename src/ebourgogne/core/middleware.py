@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from django.utils.cache import add_never_cache_headers, patch_cache_control
+from django.utils.http import http_date
 
 PERMISSIONS_POLICY = ", ".join(
     f"{feature}=()"
@@ -26,6 +26,11 @@ PERMISSIONS_POLICY = ", ".join(
 )
 
 
+# What django.utils.cache.add_never_cache_headers() writes on a response that has no Cache-Control yet,
+# written directly: it runs on every signed-in page.
+NEVER_CACHE = "max-age=0, no-cache, no-store, must-revalidate, private"
+
+
 class SecurityHeadersMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -35,6 +40,6 @@ class SecurityHeadersMiddleware:
         response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and "Cache-Control" not in response.headers:
-            add_never_cache_headers(response)
-            patch_cache_control(response, private=True)
+            response.headers["Cache-Control"] = NEVER_CACHE
+            response.headers.setdefault("Expires", http_date())
         return response

@@ -1,29 +1,34 @@
 """`{% fragment %}`: render a piece of template once per language and set of inputs, then reuse it.
 
-Most of the page layout (navigation, footer, headings, labels, links) is the same for every visitor who
-reads the site in the same language; rendering its dozens of `{% translate %}` and `{% url %}` on every
-request was most of the time of a page. A fragment is rendered once per process for each key, the key
-being the active language, the URL prefix and configuration, and the values of the inputs named on the
-tag, and kept on the template node (it goes with the template when the template is reloaded):
+Most of a page (navigation, footer, headings, labels, links) is the same for every visitor who reads the
+site in the same language; rendering its dozens of `{% translate %}` and `{% url %}` on every request
+was most of the time of a page. A fragment is rendered once per process for each key, the key being the
+active language, the URL prefix and configuration, and the values of the inputs named on the tag, and
+is kept on the template node (it goes with the template when the template is reloaded):
 
-    {% fragment signed_in=user.is_authenticated page=request.resolver_match.view_name %}
+    {% fragment signed_in=user.is_authenticated page=request|view_name %}
       ... {% translate "Accueil" %} ... {% if signed_in %}...{% endif %} ...
+      <input type="hidden" name="next" value="{% slot request.get_full_path %}">
     {% endfragment %}
 
 What makes it safe to share between visitors: the inside is rendered in a context of its own that holds
 ONLY the named inputs (no `user`, no `request`, no `messages`), so something that depends on the visitor
-renders empty unless it is passed as an input, and is then part of the key. Inputs must be plain values
-(str, int, bool, None); pass booleans and codes, never personal data (each distinct value is one more
-copy). `{% csrf_token %}` may be used inside: the cached copy carries a placeholder that is replaced by
-the request's own token on every use.
+renders empty unless it is passed in, and then in one of two ways:
+- an input (`name=value`) is part of the key: plain values only (str, int, bool, None), for the few
+  values that change the markup: booleans, codes. Never personal data (each value is one more copy).
+- a slot (`{% slot value %}` inside the fragment) is filled on every use, from the page's own context,
+  escaped as `{{ value }}` would be: for the visitor's own data (name, address, their organisations).
+`{% csrf_token %}` and `{{ csrf_token }}` may be used inside: they are filled with the request's token.
 """
 
 from __future__ import annotations
 
+import re
 import secrets
 
 from django import template
 from django.core.signals import setting_changed
+from django.template.base import render_value_in_context
 from django.template.defaulttags import CsrfTokenNode
 from django.template.loader_tags import BlockNode
 from django.urls import get_script_prefix, get_urlconf
@@ -33,11 +38,16 @@ from django.utils.translation import get_language
 
 register = template.Library()
 
-# A per-process random placeholder: it cannot be guessed, so no page content can imitate it.
+# Per-process random marks: they cannot be guessed, so no content of a page can imitate them.
 _CSRF_PLACEHOLDER = f"csrf-placeholder-{secrets.token_hex(16)}"
 _CSRF_PLACEHOLDER_INPUT = str(
     format_html('<input type="hidden" name="csrfmiddlewaretoken" value="{}">', _CSRF_PLACEHOLDER)
 )
+_SLOT_MARK = f"\x1eslot-{secrets.token_hex(8)}-"
+_SLOT_SPLIT = re.compile(re.escape(_SLOT_MARK) + r"(\d+)\x1f")
+# Set in a fragment's own context only; a template cannot name a variable that starts with "_".
+_RENDERING_FRAGMENT = "_ebourgogne_rendering_fragment"
+
 _ALLOWED_INPUT_TYPES = (str, int, bool, type(None))
 # Copies kept per fragment; inputs are few and bounded, this only guards against a misuse.
 MAX_COPIES = 256
@@ -54,16 +64,49 @@ def _settings_changed(**kwargs) -> None:
 setting_changed.connect(_settings_changed, dispatch_uid="ebourgogne_fragments_settings_changed")
 
 
+class SlotNode(template.Node):
+    """`{% slot value %}`: inside a fragment, filled on every use; elsewhere, the same as `{{ value }}`."""
+
+    child_nodelists = ()
+
+    def __init__(self, expression: template.base.FilterExpression) -> None:
+        self.expression = expression
+        self.index: int | None = None
+
+    def render(self, context: template.Context) -> str:
+        if self.index is not None and context.get(_RENDERING_FRAGMENT):
+            return f"{_SLOT_MARK}{self.index}\x1f"
+        return render_value_in_context(self.expression.resolve(context), context)
+
+
 class FragmentNode(template.Node):
     # Not walked by get_nodes_by_type(): `{% extends %}` looks for blocks through the whole parent template on
     # every render, and a fragment holds none (see `fragment` below).
     child_nodelists = ()
 
-    def __init__(self, nodelist: template.NodeList, inputs: dict[str, template.base.FilterExpression]) -> None:
+    def __init__(
+        self,
+        nodelist: template.NodeList,
+        inputs: dict[str, template.base.FilterExpression],
+        slots: list[SlotNode],
+    ) -> None:
         self.nodelist = nodelist
         self.inputs = inputs
-        self._copies: dict[tuple, str] = {}
+        self.slots = slots
+        self._copies: dict[tuple, tuple[list[str], list[int]]] = {}
         self._generation = _generation
+
+    def _render_copy(self, context: template.Context, values: dict) -> tuple[list[str], list[int]]:
+        own = template.Context(
+            {**values, "csrf_token": _CSRF_PLACEHOLDER, _RENDERING_FRAGMENT: True},
+            autoescape=context.autoescape,
+            use_l10n=context.use_l10n,
+            use_tz=context.use_tz,
+        )
+        own.template = context.template
+        parts = _SLOT_SPLIT.split(str(self.nodelist.render(own)))
+        # [text, slot, text, slot, ..., text]
+        return parts[0::2], [int(index) for index in parts[1::2]]
 
     def render(self, context: template.Context) -> str:
         values = {name: expression.resolve(context) for name, expression in self.inputs.items()}
@@ -76,19 +119,26 @@ class FragmentNode(template.Node):
             self._copies = {}
             self._generation = _generation
         key = (get_language(), get_script_prefix(), get_urlconf(), context.autoescape, *values.items())
-        html = self._copies.get(key)
-        if html is None:
-            own = template.Context(
-                {**values, "csrf_token": _CSRF_PLACEHOLDER},
-                autoescape=context.autoescape,
-                use_l10n=context.use_l10n,
-                use_tz=context.use_tz,
-            )
-            own.template = context.template
-            html = str(self.nodelist.render(own))
+        copy = self._copies.get(key)
+        if copy is None:
+            copy = self._render_copy(context, values)
             if len(self._copies) >= MAX_COPIES:
                 self._copies = {}
-            self._copies[key] = html
+            self._copies[key] = copy
+        texts, slots = copy
+        if slots:
+            # Resolved here, in the page's context (not through SlotNode.render, which marks).
+            filled = {
+                index: render_value_in_context(self.slots[index].expression.resolve(context), context)
+                for index in set(slots)
+            }
+            pieces = [texts[0]]
+            for index, text in zip(slots, texts[1:], strict=True):
+                pieces.append(filled[index])
+                pieces.append(text)
+            html = "".join(pieces)
+        else:
+            html = texts[0]
         if _CSRF_PLACEHOLDER in html:
             html = html.replace(_CSRF_PLACEHOLDER_INPUT, CsrfTokenNode().render(context))
             html = html.replace(_CSRF_PLACEHOLDER, str(conditional_escape(context.get("csrf_token", ""))))
@@ -97,10 +147,9 @@ class FragmentNode(template.Node):
 
 @register.tag
 def fragment(parser: template.base.Parser, token: template.base.Token) -> FragmentNode:
-    """{% fragment name=value ... %} ... {% endfragment %}"""
-    bits = token.split_contents()[1:]
+    """{% fragment name=value ... %} ... {% slot value %} ... {% endfragment %}"""
     inputs = {}
-    for bit in bits:
+    for bit in token.split_contents()[1:]:
         name, sep, expression = bit.partition("=")
         if not sep or not name.isidentifier() or name == "csrf_token":
             raise template.TemplateSyntaxError(f"fragment takes name=value inputs, not {bit!r}")
@@ -109,4 +158,22 @@ def fragment(parser: template.base.Parser, token: template.base.Token) -> Fragme
     parser.delete_first_token()
     if nodelist.get_nodes_by_type(BlockNode):
         raise template.TemplateSyntaxError("a {% block %} cannot be inside a {% fragment %}")
-    return FragmentNode(nodelist, inputs)
+    slots = [node for node in nodelist.get_nodes_by_type(SlotNode) if node.index is None]
+    for index, slot in enumerate(slots):
+        slot.index = index
+    return FragmentNode(nodelist, inputs, slots)
+
+
+@register.tag
+def slot(parser: template.base.Parser, token: template.base.Token) -> SlotNode:
+    """{% slot value %}: see the module's documentation."""
+    bits = token.split_contents()
+    if len(bits) != 2:
+        raise template.TemplateSyntaxError("slot takes one value: {% slot user.email %}")
+    return SlotNode(parser.compile_filter(bits[1]))
+
+
+@register.filter
+def truthy(value) -> bool:
+    """`value` as a boolean, for a fragment input: `has_name=user.full_name|truthy`."""
+    return bool(value)

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from django import template
-from django.utils.html import format_html
+from django.core.signals import setting_changed
+from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
+from django.utils.html import escape, format_html
+from django.utils.safestring import mark_safe
+from django.utils.translation import get_language, gettext
 
 register = template.Library()
 
@@ -75,3 +79,94 @@ def is_operator(request) -> bool:
 def has_required_fields(form) -> bool:
     """True when one of the form's visible fields is required (the form then explains the * mark)."""
     return any(field.field.required for field in form.visible_fields())
+
+
+# --- The person's organisations (header switcher, account page), written in Python: they are drawn on
+# every signed-in page, where a template loop with its lookups cost several times more. ---------------
+
+# Per language: role code -> name, kind code -> name. Per URL prefix and URLconf: slug -> page address.
+_labels: dict[str, tuple[dict[str, str], dict[str, str]]] = {}
+_organisation_urls: dict[tuple, str] = {}
+MAX_CACHED_URLS = 10_000
+
+
+def _forget(**kwargs) -> None:
+    _labels.clear()
+    _organisation_urls.clear()
+
+
+setting_changed.connect(_forget, dispatch_uid="ebourgogne_ui_labels_settings_changed")
+
+
+def _labels_now() -> tuple[dict[str, str], dict[str, str]]:
+    language = get_language()
+    found = _labels.get(language)
+    if found is None:
+        from ebourgogne.organisations.roles import OrganisationKind, Role
+
+        found = _labels[language] = (
+            {code: str(label) for code, label in Role.choices},
+            {code: str(label) for code, label in OrganisationKind.choices},
+        )
+    return found
+
+
+def _organisation_url(slug: str) -> str:
+    key = (slug, get_script_prefix(), get_urlconf())
+    found = _organisation_urls.get(key)
+    if found is None:
+        try:
+            found = reverse("organisations:detail", args=[slug])
+        except NoReverseMatch:
+            found = reverse("accounts:home") + "#organisations"
+        if len(_organisation_urls) >= MAX_CACHED_URLS:
+            _organisation_urls.clear()
+        _organisation_urls[key] = found
+    return found
+
+
+def _roles_text(roles, role_names: dict[str, str]) -> str:
+    return escape(", ".join(role_names.get(role, role) for role in roles))
+
+
+@register.filter
+def organisation_switcher(request) -> str:
+    """The header's menu of the signed-in person's organisations ("" when they have none)."""
+    if request is None or not hasattr(request, "user"):
+        return ""
+    from ebourgogne.accounts import current
+
+    organisations = current.organisations(request)
+    if not organisations:
+        return ""
+    role_names, _kinds = _labels_now()
+    here = getattr(request, "organisation", None)
+    if here is not None:
+        summary = (
+            f'<span class="visually-hidden">{escape(gettext("Organisation en cours :"))}</span> {escape(here.name)}'
+        )
+    else:
+        summary = escape(gettext("Mes organisations"))
+    items = "\n".join(
+        f'<li><a href="{escape(_organisation_url(organisation.slug))}"'
+        f"{' aria-current="page"' if here is not None and here.pk == organisation.pk else ''}>"
+        f'{escape(organisation.name)} <span class="org-role">{_roles_text(roles, role_names)}</span></a></li>'
+        for organisation, roles in organisations
+    )
+    return mark_safe(  # noqa: S308 - every value above is escaped
+        f'<details class="org-switcher">\n<summary>{summary}</summary>\n<ul>\n{items}\n</ul>\n</details>'
+    )
+
+
+@register.filter
+def organisation_rows(organisations) -> str:
+    """The rows of the account page's table of organisations: name (linked), type, roles."""
+    role_names, kind_names = _labels_now()
+    return mark_safe(  # noqa: S308 - every value is escaped
+        "\n".join(
+            f'<tr><th scope="row"><a href="{escape(_organisation_url(organisation.slug))}">{escape(organisation.name)}</a></th>'
+            f"<td>{escape(kind_names.get(organisation.kind, organisation.kind))}</td>"
+            f"<td>{_roles_text(roles, role_names)}</td></tr>"
+            for organisation, roles in organisations or ()
+        )
+    )

@@ -135,3 +135,57 @@ def test_the_navigation_follows_the_page_and_the_visitor():
         assert reverse("account_logout") in member_page and reverse("account_login") not in member_page
         anonymous_page = Client().get(reverse("portal:home")).content.decode()
         assert reverse("account_logout") not in anonymous_page and reverse("account_login") in anonymous_page
+
+
+def test_slots_are_filled_on_each_use_and_escaped():
+    template = Template(
+        "{% load ebourgogne_fragments %}{% fragment %}<p>{% slot name %}</p><a href='{% slot url %}'>"
+        "{% slot name %}</a>{% endfragment %}"
+    )
+
+    alice = template.render(Context({"name": "Alice <b>", "url": "/a?x=1&y=2"}))
+    bob = template.render(Context({"name": "Bob", "url": "/b"}))
+
+    assert alice == "<p>Alice &lt;b&gt;</p><a href='/a?x=1&amp;y=2'>Alice &lt;b&gt;</a>"
+    assert bob == "<p>Bob</p><a href='/b'>Bob</a>"
+    assert render("{% slot name %}", {"name": "<i>"}) == "&lt;i&gt;"  # outside a fragment: as {{ name }}
+
+
+def test_a_slot_inside_a_fragment_inside_a_fragment_stays_out_of_both_copies():
+    source = "{% fragment %}[{% fragment %}{% slot name %}{% endfragment %}|{% slot name %}]{% endfragment %}"
+    # The inner slot is filled from the outer fragment's own context, which holds no `name`.
+    assert render(source, {"name": "Alice"}) == "[|Alice]"
+    assert render(source, {"name": "Bob"}) == "[|Bob]"
+
+
+@pytest.mark.django_db
+def test_each_person_sees_their_own_data_and_organisations_in_the_shared_copies():
+    first = make_member(CompanyFactory(name="Tuilerie <Dupont> & Cie"), Role.COMPANY_ADMIN)
+    second = make_member(CompanyFactory(name="Forge Bernard"), Role.COMPANY_MEMBER)
+    pages = {}
+    for person in (first, second, first):
+        pages[person.pk] = sign_in(Client(), person).get(reverse("accounts:home")).content.decode()
+
+    assert first.email in pages[first.pk] and second.email not in pages[first.pk]
+    assert second.email in pages[second.pk] and first.email not in pages[second.pk]
+    assert "Tuilerie &lt;Dupont&gt; &amp; Cie" in pages[first.pk] and "Forge Bernard" not in pages[first.pk]
+    assert "Forge Bernard" in pages[second.pk] and "Tuilerie" not in pages[second.pk]
+
+
+@pytest.mark.django_db
+def test_the_switcher_marks_the_organisation_of_the_page():
+    company = CompanyFactory(name="Atelier Moreau")
+    other = CompanyFactory(name="Bureau Petit")
+    person = make_member(company, Role.COMPANY_ADMIN)
+    make_member(other, Role.COMPANY_MEMBER, person)
+    client = sign_in(Client(), person)
+
+    page = client.get(reverse("organisations:detail", args=[company.slug])).content.decode()
+    switcher = page[page.index('<details class="org-switcher">') : page.index("</details>")]
+
+    assert "Organisation en cours :</span> Atelier Moreau" in switcher
+    assert f'<a href="/organisations/{company.slug}/" aria-current="page">' in switcher
+    assert (
+        f'<a href="/organisations/{other.slug}/">Bureau Petit <span class="org-role">Membre entreprise</span>'
+        in switcher
+    )

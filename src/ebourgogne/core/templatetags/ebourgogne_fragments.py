@@ -45,8 +45,9 @@ _CSRF_PLACEHOLDER_INPUT = str(
 )
 _SLOT_MARK = f"\x1eslot-{secrets.token_hex(8)}-"
 _SLOT_SPLIT = re.compile(re.escape(_SLOT_MARK) + r"(\d+)\x1f")
-# Set in a fragment's own context only; a template cannot name a variable that starts with "_".
-_RENDERING_FRAGMENT = "_ebourgogne_rendering_fragment"
+# In a fragment's own context only (a template cannot name a variable that starts with "_"): the list
+# where the slots met while rendering the copy (also in included templates) note their values' expressions.
+_SLOTS_MET = "_ebourgogne_fragment_slots"
 
 _ALLOWED_INPUT_TYPES = (str, int, bool, type(None))
 # Copies kept per fragment; inputs are few and bounded, this only guards against a misuse.
@@ -65,17 +66,19 @@ setting_changed.connect(_settings_changed, dispatch_uid="ebourgogne_fragments_se
 
 
 class SlotNode(template.Node):
-    """`{% slot value %}`: inside a fragment, filled on every use; elsewhere, the same as `{{ value }}`."""
+    """`{% slot value %}`: inside a fragment (also in a template it includes), filled on every use;
+    elsewhere, the same as `{{ value }}`."""
 
     child_nodelists = ()
 
     def __init__(self, expression: template.base.FilterExpression) -> None:
         self.expression = expression
-        self.index: int | None = None
 
     def render(self, context: template.Context) -> str:
-        if self.index is not None and context.get(_RENDERING_FRAGMENT):
-            return f"{_SLOT_MARK}{self.index}\x1f"
+        met = context.get(_SLOTS_MET)
+        if met is not None:
+            met.append(self.expression)
+            return f"{_SLOT_MARK}{len(met) - 1}\x1f"
         return render_value_in_context(self.expression.resolve(context), context)
 
 
@@ -84,29 +87,24 @@ class FragmentNode(template.Node):
     # every render, and a fragment holds none (see `fragment` below).
     child_nodelists = ()
 
-    def __init__(
-        self,
-        nodelist: template.NodeList,
-        inputs: dict[str, template.base.FilterExpression],
-        slots: list[SlotNode],
-    ) -> None:
+    def __init__(self, nodelist: template.NodeList, inputs: dict[str, template.base.FilterExpression]) -> None:
         self.nodelist = nodelist
         self.inputs = inputs
-        self.slots = slots
-        self._copies: dict[tuple, tuple[list[str], list[int]]] = {}
+        self._copies: dict[tuple, tuple[list[str], list]] = {}
         self._generation = _generation
 
-    def _render_copy(self, context: template.Context, values: dict) -> tuple[list[str], list[int]]:
+    def _render_copy(self, context: template.Context, values: dict) -> tuple[list[str], list]:
+        met: list = []
         own = template.Context(
-            {**values, "csrf_token": _CSRF_PLACEHOLDER, _RENDERING_FRAGMENT: True},
+            {**values, "csrf_token": _CSRF_PLACEHOLDER, _SLOTS_MET: met},
             autoescape=context.autoescape,
             use_l10n=context.use_l10n,
             use_tz=context.use_tz,
         )
         own.template = context.template
         parts = _SLOT_SPLIT.split(str(self.nodelist.render(own)))
-        # [text, slot, text, slot, ..., text]
-        return parts[0::2], [int(index) for index in parts[1::2]]
+        # [text, slot, text, slot, ..., text]: the texts, and the expression of each slot between them.
+        return parts[0::2], [met[int(index)] for index in parts[1::2]]
 
     def render(self, context: template.Context) -> str:
         values = {name: expression.resolve(context) for name, expression in self.inputs.items()}
@@ -127,14 +125,14 @@ class FragmentNode(template.Node):
             self._copies[key] = copy
         texts, slots = copy
         if slots:
-            # Resolved here, in the page's context (not through SlotNode.render, which marks).
-            filled = {
-                index: render_value_in_context(self.slots[index].expression.resolve(context), context)
-                for index in set(slots)
-            }
+            # Filled from the page's own context (a slot met twice, as in a loop, is resolved once).
+            filled: dict[int, str] = {}
             pieces = [texts[0]]
-            for index, text in zip(slots, texts[1:], strict=True):
-                pieces.append(filled[index])
+            for expression, text in zip(slots, texts[1:], strict=True):
+                value = filled.get(id(expression))
+                if value is None:
+                    value = filled[id(expression)] = render_value_in_context(expression.resolve(context), context)
+                pieces.append(value)
                 pieces.append(text)
             html = "".join(pieces)
         else:
@@ -158,10 +156,7 @@ def fragment(parser: template.base.Parser, token: template.base.Token) -> Fragme
     parser.delete_first_token()
     if nodelist.get_nodes_by_type(BlockNode):
         raise template.TemplateSyntaxError("a {% block %} cannot be inside a {% fragment %}")
-    slots = [node for node in nodelist.get_nodes_by_type(SlotNode) if node.index is None]
-    for index, slot in enumerate(slots):
-        slot.index = index
-    return FragmentNode(nodelist, inputs, slots)
+    return FragmentNode(nodelist, inputs)
 
 
 @register.tag

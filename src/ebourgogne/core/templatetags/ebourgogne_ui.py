@@ -170,3 +170,18 @@ def organisation_rows(organisations) -> str:
             for organisation, roles in organisations or ()
         )
     )
+
+
+@register.filter
+def rendered_messages(request) -> str:
+    """The page's messages (core/layout/messages.html), "" when there is none: for a slot of a page that is
+    one cached copy. Reading them marks them shown, as the layout's loop does."""
+    if request is None or not hasattr(request, "_messages"):
+        return ""
+    from django.contrib.messages import get_messages
+    from django.template.loader import render_to_string
+
+    messages = get_messages(request)
+    if not messages:
+        return ""
+    return render_to_string("core/layout/messages.html", {"messages": messages})

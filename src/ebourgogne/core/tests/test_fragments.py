@@ -189,3 +189,29 @@ def test_the_switcher_marks_the_organisation_of_the_page():
         f'<a href="/organisations/{other.slug}/">Bureau Petit <span class="org-role">Membre entreprise</span>'
         in switcher
     )
+
+
+@pytest.mark.django_db
+def test_slots_in_an_included_template_are_filled_too(tmp_path, settings):
+    (tmp_path / "part.html").write_text("{% load ebourgogne_fragments %}<i>{% slot name %}</i>")
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [tmp_path]}]
+    source = '{% fragment %}[{% include "part.html" %}]{% endfragment %}'
+
+    assert render(source, {"name": "Alice"}) == "[<i>Alice</i>]"
+    assert render(source, {"name": "Bob"}) == "[<i>Bob</i>]"
+
+
+@pytest.mark.django_db
+def test_messages_are_shown_once_on_the_pages_made_of_one_copy():
+    client = sign_in(Client(), make_member(CompanyFactory(), Role.COMPANY_MEMBER))
+    profile = client.post(reverse("accounts:profile"), {"full_name": "Inès Garnier", "language": "fr"}, follow=True)
+    assert profile.status_code == 200
+    assert "Vos informations ont été enregistrées." in profile.content.decode()  # on the account page
+    assert "Vos informations ont été enregistrées." not in client.get(reverse("accounts:home")).content.decode()
+    assert "Inès Garnier" in client.get(reverse("accounts:home")).content.decode()
+
+    logout = client.post(reverse("account_logout"), follow=True)
+    page = logout.content.decode()
+    assert logout.redirect_chain[-1][0] == reverse("portal:home")
+    assert 'class="messages"' in page and reverse("account_login") in page  # signed out, with the message
+    assert 'class="messages"' not in Client().get(reverse("portal:home")).content.decode()

@@ -15,18 +15,26 @@ from ebourgogne.accounts.selectors import recovery_codes_left
 from ebourgogne.accounts.services import profile_update
 from ebourgogne.core.access import authenticated
 from ebourgogne.core.errors import DomainError
+from ebourgogne.core.layout import layout_inputs
 from ebourgogne.organisations.roles import MFA_REQUIRED_ROLES
 
 
 @authenticated
 def home(request):
+    user = request.user
     has_totp = current.has_totp(request)
+    organisations = current.organisations(request)
     context = {
-        "organisations": current.organisations(request),
+        **layout_inputs(request),
+        "organisations": organisations,
+        "has_organisations": bool(organisations),
         "has_totp": has_totp,
         "mfa_is_required": bool(current.roles(request) & MFA_REQUIRED_ROLES),
         "mfa_missing": mfa_required(request),
-        "recovery_codes_left": recovery_codes_left(request.user) if has_totp else None,
+        "recovery_codes_left": recovery_codes_left(user) if has_totp else None,
+        "full_name": user.full_name,
+        "email": user.email,
+        "language": user.language,
     }
     return render(request, "accounts/home.html", context)
 

@@ -6,6 +6,7 @@ from django.http import Http404
 from django.shortcuts import render
 
 from ebourgogne.core.access import operator_only, public
+from ebourgogne.core.layout import layout_inputs
 from ebourgogne.portal.help import AUDIENCES
 
 # Where people write to the platform's team (shown on the contact page).
@@ -14,7 +15,7 @@ CONTACT_EMAIL = "contact@e-bourgogne.fr"
 
 @public(reason="the regional portal's home page")
 def home(request):
-    return render(request, "portal/home.html", {"audiences": AUDIENCES.values()})
+    return render(request, "portal/home.html", layout_inputs(request))
 
 
 @public(reason="help pages describe the platform, no data")

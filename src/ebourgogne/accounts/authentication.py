@@ -1,9 +1,10 @@
 """Django's AuthenticationMiddleware, reading the signed-in person's row with SQL compiled once.
 
 Every request of a signed-in person loads their user row: Django's `ModelBackend.get_user()` builds that
-query with the ORM each time (about 0.13 ms). For sessions opened through a backend that keeps
-ModelBackend's own `get_user()` (Django's ModelBackend and allauth's AuthenticationBackend: every login
-of the platform), `get_user()` below runs the same SELECT compiled once (`core.prepared`) and then does
+query with the ORM each time (about 0.13 ms), and the page then asks for the person's organisations and
+second factor. For sessions opened through a backend that keeps ModelBackend's own `get_user()` (Django's
+ModelBackend and allauth's AuthenticationBackend: every login of the platform), `get_user()` below reads
+the user row together with those (`accounts.current.load_user()`, SQL compiled once) and then does
 exactly what `django.contrib.auth.get_user()` does: the backend's `user_can_authenticate()` (inactive
 people are signed out), then the check of the session's password hash (a password changed elsewhere
 ends the session; SECRET_KEY_FALLBACKS are honoured the same way). Any other backend goes through
@@ -18,30 +19,14 @@ from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_K
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.middleware import AuthenticationMiddleware as DjangoAuthenticationMiddleware
 from django.contrib.auth.models import AnonymousUser
-from django.db import DEFAULT_DB_ALIAS
 from django.utils.crypto import constant_time_compare
 from django.utils.functional import SimpleLazyObject
 
-from ebourgogne.core.prepared import PreparedQuery
-
-
-def _user_fields() -> list[str]:
-    return [field.attname for field in get_user_model()._meta.concrete_fields]
-
-
-_user_row = PreparedQuery(
-    lambda user_id: get_user_model()._default_manager.filter(pk=user_id).values_list(*_user_fields())
-)
-
-
-def _load_user(user_id):
-    """ModelBackend.get_user()'s query: the user row, or None."""
-    rows = _user_row.rows(user_id)
-    return get_user_model().from_db(DEFAULT_DB_ALIAS, _user_fields(), rows[0]) if rows else None
+from ebourgogne.accounts import current
 
 
 def get_user(request):
-    """`django.contrib.auth.get_user(request)`, with the user row read by `_load_user()`."""
+    """`django.contrib.auth.get_user(request)`, with the user row read by `current.load_user()`."""
     try:
         user_id = get_user_model()._meta.pk.to_python(request.session[SESSION_KEY])
         backend_path = request.session[BACKEND_SESSION_KEY]
@@ -53,7 +38,8 @@ def get_user(request):
     if type(backend).get_user is not ModelBackend.get_user or not isinstance(user_id, int):
         return auth.get_user(request)
 
-    user = _load_user(user_id)
+    # ModelBackend.get_user()'s row, with what every page asks about the person (accounts.current).
+    user, organisations, has_totp = current.load_user(user_id)
     if user is not None and not backend.user_can_authenticate(user):
         user = None
     if user is not None:
@@ -71,7 +57,10 @@ def get_user(request):
             else:
                 request.session.flush()
                 user = None
-    return user or AnonymousUser()
+    if user is None:
+        return AnonymousUser()
+    current.remember(request, organisations, has_totp)
+    return user
 
 
 def _cached_user(request):

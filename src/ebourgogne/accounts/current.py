@@ -2,14 +2,19 @@
 
 The navigation (organisation switcher, operator menu), the MFA middleware and the account pages all ask
 the same two questions: which organisations and roles does this person have, and do they have an
-authenticator app. Both are answered by one query per request (two for a person without organisation),
-from SQL compiled once (`core.prepared`), and the answers are kept on the request only: a membership removed or an authenticator deleted shows on
+authenticator app. Both are answered by the query that loads the signed-in person (`load_user()`, run
+by accounts.authentication), or by one query of their own, from SQL compiled once (`core.prepared`); the
+answers are kept on the request only: a membership removed or an authenticator deleted shows on
 the very next request, in every server process, with nothing to invalidate.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from allauth.mfa.models import Authenticator
+from django.contrib.auth import get_user_model
+from django.db import DEFAULT_DB_ALIAS
 from django.db.models import Exists, OuterRef
 from django.http import HttpRequest
 
@@ -31,6 +36,59 @@ _memberships_and_totp = PreparedQuery(
 )
 # ... and this one when they have none.
 _totp_of_user_id = PreparedQuery(lambda user_id: _totp_of(user_id).values_list("pk")[:1])
+
+
+# --- The person's row, their organisations and their TOTP state in one query ----------------------------
+# Read by the authentication middleware (accounts.authentication) when it loads the signed-in person: the
+# answers are kept on the request only once the person is accepted (active, session hash verified).
+
+
+def _user_fields() -> list[str]:
+    return [field.attname for field in get_user_model()._meta.concrete_fields]
+
+
+def _organisation_fields() -> list[str]:
+    return [field.attname for field in Organisation._meta.concrete_fields]
+
+
+def _user_with_memberships(user_id):
+    return (
+        get_user_model()
+        ._default_manager.filter(pk=user_id)
+        .order_by("memberships__organisation__name", "memberships__organisation_id", "memberships__role")
+        .values_list(
+            *_user_fields(),
+            *(f"memberships__organisation__{name}" for name in _organisation_fields()),
+            "memberships__role",
+        )
+        .annotate(has_totp_app=Exists(_totp_of(OuterRef("pk"))))
+    )
+
+
+_user_with_memberships_query = PreparedQuery(_user_with_memberships)
+
+
+def load_user(user_id: int) -> tuple[Any, list[tuple[Organisation, list[str]]], bool]:
+    """(user or None, their active organisations with roles, has TOTP), read in one query."""
+    rows = _user_with_memberships_query.rows(user_id)
+    if not rows:
+        return None, [], False
+    user_fields, organisation_fields = _user_fields(), _organisation_fields()
+    start = len(user_fields)
+    role_at = start + len(organisation_fields)
+    active_at = start + organisation_fields.index("is_active")
+    user = get_user_model().from_db(DEFAULT_DB_ALIAS, user_fields, rows[0][:start])
+    memberships = [row[start:] for row in rows if row[role_at] is not None and row[active_at]]
+    return user, group_organisation_rows(memberships), bool(rows[0][-1])
+
+
+def remember(request: HttpRequest, found: list[tuple[Organisation, list[str]]], totp: bool) -> None:
+    """Keep what `load_user()` read with the person, for the rest of this request."""
+    setattr(request, _ORGANISATIONS_ATTR, found)
+    setattr(request, _TOTP_ATTR, totp)
+
+
+# --- Read on demand (requests whose user was loaded otherwise) ----------------------------------------
 
 
 def _signed_in_user_id(request: HttpRequest) -> int | None:

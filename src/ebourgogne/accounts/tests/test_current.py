@@ -94,3 +94,25 @@ def _with_user(rf, user):
     request = rf.get("/")
     request.user = user
     return request
+
+
+def test_the_person_their_organisations_and_totp_state_are_read_in_one_query():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from ebourgogne.organisations.selectors import organisations_of
+    from ebourgogne.testing.factories import UserFactory
+
+    person = make_member(CompanyFactory(name="Scierie Lambert"), Role.COMPANY_ADMIN)
+    make_member(BuyerFactory(name="Ville d'Avallon"), Role.BUYER_AGENT, person, totp=True)
+    make_member(BuyerFactory(name="Ville d'Avallon (ancienne)", is_active=False), Role.BUYER_ADMIN, person)
+    nobody = UserFactory()
+
+    with CaptureQueriesContext(connection) as queries:
+        user, found, totp = current.load_user(person.pk)
+    assert len(queries) == 1
+    assert user == person and totp is True
+    assert [(o.pk, roles) for o, roles in found] == [(o.pk, roles) for o, roles in organisations_of(user=person)]
+    assert [o.name for o, _roles in found] == ["Scierie Lambert", "Ville d'Avallon"]
+    assert current.load_user(nobody.pk)[1:] == ([], False)
+    assert current.load_user(nobody.pk + 1000) == (None, [], False)

@@ -253,7 +253,9 @@ MFA_TOTP_ISSUER = "e-bourgogne"
 MFA_RATE_LIMITS = {"authenticate": "5/m/user", "reauthenticate": "5/m/user"}
 
 # --- Sessions, cookies, security headers ------------------------------------------------------------
-SESSION_ENGINE = "ebourgogne.core.sessions"  # Django's database sessions, read by compiled SQL
+# Django's database sessions, read by compiled SQL; through the cache as well when that cache is shared by
+# every process (Redis): never with a per-process cache, where a logout would not reach the other processes.
+SESSION_ENGINE = "ebourgogne.core.sessions_cached" if REDIS_URL else "ebourgogne.core.sessions"
 SESSION_COOKIE_AGE = 60 * 60 * 8
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

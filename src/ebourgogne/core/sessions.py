@@ -5,6 +5,8 @@ the ORM each time (about 0.15 ms); this engine runs the same SELECT, compiled on
 table, the encoding, writes, expiry and logout are Django's own (`SESSION_ENGINE =
 "ebourgogne.core.sessions"`); sessions made by either engine are read by the other. Being in the
 database, a session ended by a logout on one server process is ended on all of them at once.
+`ebourgogne.core.sessions_cached` is the same over Django's `cached_db` engine, for a cache that every
+process shares (Redis).
 """
 
 from __future__ import annotations
@@ -24,7 +26,9 @@ _session_row = PreparedQuery(
 )
 
 
-class SessionStore(db.SessionStore):
+class PreparedSessionRead:
+    """`_get_session_from_db()` with the compiled SELECT; for subclasses of Django's db SessionStore."""
+
     def _get_session_from_db(self):
         try:
             rows = _session_row.rows(self.session_key)
@@ -36,3 +40,7 @@ class SessionStore(db.SessionStore):
             return self.model(session_key=self.session_key, session_data=session_data, expire_date=expire_date)
         self._session_key = None
         return None
+
+
+class SessionStore(PreparedSessionRead, db.SessionStore):
+    pass

@@ -170,3 +170,43 @@ def test_a_logout_ends_the_session_for_every_copy_of_the_cookie():
     browser.post(reverse("account_logout"))
 
     assert copy.get(reverse("accounts:home"))["Location"].startswith(reverse("account_login"))
+
+
+@pytest.mark.redis
+def test_with_redis_sessions_go_through_the_shared_cache_and_a_logout_ends_them_everywhere():
+    import os
+    import secrets
+
+    import redis
+    from django.core.cache import caches
+
+    from ebourgogne.core import sessions_cached
+
+    url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+    except redis.RedisError as error:
+        pytest.skip(f"REDIS NOT REACHABLE at {url} ({error}): cached sessions are NOT tested")
+    shared = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": url,
+        "KEY_PREFIX": f"test-sessions-{secrets.token_hex(4)}",
+    }
+    with override_settings(CACHES={"default": shared}):
+        first = sessions_cached.SessionStore()
+        try:
+            first["panier"] = ["une", "liste"]
+            first.create()
+            first.save()
+            key = first.session_key
+            # Another process: its own store object, the same Redis.
+            assert sessions_cached.SessionStore(key).load() == {"panier": ["une", "liste"]}
+            assert DjangoSessionStore(key).load() == {"panier": ["une", "liste"]}  # in the database too
+            assert caches["default"].get(sessions_cached.SessionStore(key).cache_key) is not None
+
+            first.flush()  # what a logout does
+
+            assert sessions_cached.SessionStore(key).load() == {}
+            assert DjangoSessionStore(key).load() == {}
+        finally:
+            first.delete()  # only this test's key: the Redis database is shared

@@ -25,17 +25,47 @@ def _declare(name: str, default: str, help: str) -> None:
     VARIABLES[name] = Variable(name, default, help)
 
 
-_declare("EBOURGOGNE_DATA_DIR", "./var", "Folder for the embedded database, uploaded files, the demo secret key and the mail outbox.")
-_declare("EBOURGOGNE_PRODUCTION", "0", "1 in production: requires a secret key, turns on HTTPS-only cookies, HSTS and the deployment checks.")
+_declare(
+    "EBOURGOGNE_DATA_DIR",
+    "./var",
+    "Folder for the embedded database, uploaded files, the demo secret key and the mail outbox.",
+)
+_declare(
+    "EBOURGOGNE_PRODUCTION",
+    "0",
+    "1 in production: requires a secret key, turns on HTTPS-only cookies, HSTS and the deployment checks.",
+)
 _declare("EBOURGOGNE_DEBUG", "0", "1 shows Django's debug pages. Never in production.")
-_declare("EBOURGOGNE_SECRET_KEY", "", "Django's secret key (50+ random characters). Required in production; the demo generates one in the data folder.")
+_declare(
+    "EBOURGOGNE_SECRET_KEY",
+    "",
+    "Django's secret key (50+ random characters). Required in production; the demo generates one in the data folder.",
+)
 _declare("EBOURGOGNE_ALLOWED_HOSTS", "127.0.0.1,localhost", "Comma-separated host names the platform answers to.")
-_declare("EBOURGOGNE_CSRF_TRUSTED_ORIGINS", "", "Comma-separated origins (https://example.org) trusted for form posts, when behind a proxy on another host name.")
-_declare("EBOURGOGNE_BASE_URL", "http://127.0.0.1:8000", "Public address of the platform, used in links sent by e-mail.")
+_declare(
+    "EBOURGOGNE_CSRF_TRUSTED_ORIGINS",
+    "",
+    "Comma-separated origins (https://example.org) trusted for form posts, when behind a proxy on another host name.",
+)
+_declare(
+    "EBOURGOGNE_BASE_URL", "http://127.0.0.1:8000", "Public address of the platform, used in links sent by e-mail."
+)
 _declare("EBOURGOGNE_BEHIND_PROXY", "0", "1 when a reverse proxy terminates TLS and sets X-Forwarded-Proto.")
-_declare("DATABASE_URL", "", "Database address, e.g. postgres://user:password@host:5432/ebourgogne. Empty: SQLite in the data folder.")
-_declare("REDIS_URL", "", "Redis address, e.g. redis://127.0.0.1:6379/0. When set, the cache and rate limits are shared through Redis.")
-_declare("EBOURGOGNE_TASKS_BACKEND", "", "database (the embedded default), redis (several nodes; needs REDIS_URL) or immediate (run at once, for tests). Empty: redis when REDIS_URL is set, else database.")
+_declare(
+    "DATABASE_URL",
+    "",
+    "Database address, e.g. postgres://user:password@host:5432/ebourgogne. Empty: SQLite in the data folder.",
+)
+_declare(
+    "REDIS_URL",
+    "",
+    "Redis address, e.g. redis://127.0.0.1:6379/0. When set, the cache and rate limits are shared through Redis.",
+)
+_declare(
+    "EBOURGOGNE_TASKS_BACKEND",
+    "",
+    "database (the embedded default), redis (several nodes; needs REDIS_URL) or immediate (run at once, for tests). Empty: redis when REDIS_URL is set, else database.",
+)
 _declare("EBOURGOGNE_STORAGE", "local", "local (files in the data folder) or s3 (any S3-compatible object storage).")
 _declare("EBOURGOGNE_S3_BUCKET", "", "Bucket name, with EBOURGOGNE_STORAGE=s3.")
 _declare("EBOURGOGNE_S3_ENDPOINT_URL", "", "Endpoint of the S3-compatible service, with EBOURGOGNE_STORAGE=s3.")
@@ -52,13 +82,33 @@ _declare("EBOURGOGNE_SMTP_SSL", "0", "1 for implicit TLS (port 465).")
 _declare("EBOURGOGNE_FROM_EMAIL", "e-bourgogne <ne-pas-repondre@e-bourgogne.fr>", "Sender of the platform's e-mails.")
 _declare("EBOURGOGNE_LOG_LEVEL", "INFO", "Log level of the platform's own loggers.")
 # `ebourgogne serve` (gunicorn).
-_declare("EBOURGOGNE_BIND", "127.0.0.1:8000", "Address `ebourgogne serve` listens on: HOST:PORT (several separated by commas), or unix:/path/to/socket.")
+_declare(
+    "EBOURGOGNE_BIND",
+    "127.0.0.1:8000",
+    "Address `ebourgogne serve` listens on: HOST:PORT (several separated by commas), or unix:/path/to/socket.",
+)
 _declare("EBOURGOGNE_WORKERS", "", "Server processes of `ebourgogne serve`. Empty: 2 × CPU cores + 1, at most 12.")
-_declare("EBOURGOGNE_THREADS", "4", "Threads per server process of `ebourgogne serve` (keep-alive connections are served by these threads).")
-_declare("EBOURGOGNE_TIMEOUT", "60", "Seconds a request may take before `ebourgogne serve` restarts the process handling it.")
-_declare("EBOURGOGNE_ACCESS_LOG", "-", "Where `ebourgogne serve` writes its access log: - for standard output, a file path, or empty for none.")
-_declare("EBOURGOGNE_ACCESS_LOG_FORMAT", '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(M)sms', "Access log line format (gunicorn's access_log_format atoms); the default is the combined format plus the duration in milliseconds.")
-_declare("EBOURGOGNE_BENCH", "0", "1 only under `ebourgogne bench`: adds the benchmark's bare reference view to the URLs.")
+_declare(
+    "EBOURGOGNE_THREADS",
+    "4",
+    "Threads per server process of `ebourgogne serve` (keep-alive connections are served by these threads).",
+)
+_declare(
+    "EBOURGOGNE_TIMEOUT", "60", "Seconds a request may take before `ebourgogne serve` restarts the process handling it."
+)
+_declare(
+    "EBOURGOGNE_ACCESS_LOG",
+    "-",
+    "Where `ebourgogne serve` writes its access log: - for standard output, a file path, or empty for none.",
+)
+_declare(
+    "EBOURGOGNE_ACCESS_LOG_FORMAT",
+    '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(M)sms',
+    "Access log line format (gunicorn's access_log_format atoms); the default is the combined format plus the duration in milliseconds.",
+)
+_declare(
+    "EBOURGOGNE_BENCH", "0", "1 only under `ebourgogne bench`: adds the benchmark's bare reference view to the URLs."
+)
 
 
 def env(name: str) -> str:

@@ -14,10 +14,21 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("comptes/", include("allauth.urls")),
     path("compte/", include("ebourgogne.accounts.urls")),
+    # A buyer's consultations, their tender files and questions (organisation_view: the buyer's staff only).
+    path("organisations/<slug:org_slug>/consultations/", include("ebourgogne.consultations.urls_buyer")),
+    path("organisations/<slug:org_slug>/consultations/<int:pk>/dce/", include("ebourgogne.dce.urls_buyer")),
+    path("organisations/<slug:org_slug>/consultations/<int:pk>/questions/", include("ebourgogne.questions.urls_buyer")),
     path("organisations/", include("ebourgogne.organisations.urls")),
+    # The public portal: search, consultation pages, downloads, questions.
+    path("consultations/", include("ebourgogne.search.urls")),
+    path("consultations/<int:pk>/", include("ebourgogne.consultations.urls_public")),
+    path("consultations/<int:pk>/dce/", include("ebourgogne.dce.urls_public")),
+    path("consultations/<int:pk>/questions/", include("ebourgogne.questions.urls_public")),
+    path("compte/jetons-api/", include("ebourgogne.apitokens.urls")),
     path("journal/", include("ebourgogne.audit.urls")),
     path("exploitation/courriels/", include("ebourgogne.notifications.urls")),
     path("admin/", admin.site.urls),
+    path("", include("ebourgogne.search.urls_root")),  # buyers' public pages, sitemap
     path("", include("ebourgogne.portal.urls")),
 ]
 

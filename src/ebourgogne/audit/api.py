@@ -21,7 +21,6 @@ router = Router(tags=["audit"], auth=django_auth)
 MAX_SEQ = 2**63 - 1
 
 
-
 class EventQuery(Schema):
     object_type: str = Field("", max_length=100, description="Type of the object, e.g. organisations.organisation")
     object_id: str = Field("", max_length=64, description="Identifier of the object")

@@ -25,7 +25,6 @@ from ebourgogne.organisations.models import Organisation
 router = Router(tags=["organisations"], auth=django_auth)
 
 
-
 class ErrorOut(Schema):
     detail: str
     errors: dict[str, list[str]] = Field(default_factory=dict, description="Messages per field, when known")

@@ -44,6 +44,13 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "org.members.manage": frozenset({Role.BUYER_ADMIN, Role.COMPANY_ADMIN, Role.PLATFORM_OPERATOR}),
     "org.services.manage": frozenset({Role.BUYER_ADMIN}),
     "audit.view": frozenset({Role.BUYER_ADMIN, Role.BUYER_AGENT, Role.PLATFORM_OPERATOR}),
+    # Consultations of a buyer (drafts included), their tender files, questions and registers.
+    "consultations.view": frozenset({Role.BUYER_ADMIN, Role.BUYER_AGENT, Role.PLATFORM_OPERATOR}),
+    "consultations.manage": frozenset({Role.BUYER_ADMIN, Role.BUYER_AGENT}),
+    "dce.manage": frozenset({Role.BUYER_ADMIN, Role.BUYER_AGENT}),
+    "questions.answer": frozenset({Role.BUYER_ADMIN, Role.BUYER_AGENT}),
+    # A company's members ask questions on public consultations in its name.
+    "questions.ask": frozenset({Role.COMPANY_ADMIN, Role.COMPANY_MEMBER}),
 }
 
 

@@ -261,3 +261,73 @@ def platform(db) -> Organisation:
     from ebourgogne.organisations.services import platform_organisation
 
     return platform_organisation()
+
+
+# --- Consultations ----------------------------------------------------------------------------------
+
+
+class ConsultationFactory(DjangoModelFactory):
+    """A draft consultation of a buyer, with its main CPV code and dates a month ahead.
+
+    `published=True` gives a consultation published yesterday (deadline in 30 days), written directly:
+    tests of other apps use it as a starting point; tests of the lifecycle go through the services."""
+
+    class Meta:
+        model = "consultations.Consultation"
+        skip_postgeneration_save = True
+
+    class Params:
+        published = factory.Trait(
+            state="published",
+            published_at=factory.LazyFunction(lambda: _now() - _days(1)),
+        )
+
+    organisation = factory.SubFactory(BuyerFactory)
+    reference = factory.Sequence(lambda n: f"2026-{n:04d}")
+    title = factory.Sequence(lambda n: f"Travaux de rénovation de l'école n° {n}")
+    object = "Rénovation thermique et mise en accessibilité."
+    contract_type = "works"
+    procedure = "open"
+    main_cpv_id = "45000000"
+    department = "21"
+    commune = "Dijon"
+    insee_code = "21231"
+    estimated_value = 250000
+    contact_name = "Service de la commande publique"
+    contact_email = "marches@exemple.test"
+    questions_deadline = factory.LazyFunction(lambda: _now() + _days(20))
+    bids_deadline = factory.LazyFunction(lambda: _now() + _days(30))
+
+    @factory.post_generation
+    def main_cpv_row(obj, create: bool, extracted: Any, **kwargs: Any) -> None:  # noqa: N805
+        if create and obj.main_cpv_id:
+            from django_scopes import scopes_disabled
+
+            from ebourgogne.consultations.models import ConsultationCpv
+
+            with scopes_disabled():
+                ConsultationCpv.objects.get_or_create(
+                    consultation=obj, lot=None, cpv_id=obj.main_cpv_id, defaults={"is_main": True}
+                )
+
+
+class LotFactory(DjangoModelFactory):
+    class Meta:
+        model = "consultations.Lot"
+
+    consultation = factory.SubFactory(ConsultationFactory)
+    number = factory.Sequence(lambda n: n + 1)
+    title = factory.Sequence(lambda n: f"Lot {n + 1}")
+    estimated_value = 50000
+
+
+def _now():
+    from ebourgogne.core import clock
+
+    return clock.now()
+
+
+def _days(n: int):
+    from datetime import timedelta
+
+    return timedelta(days=n)

@@ -1,0 +1,6 @@
+"""URLs of the apitokens app (urls): see the root urls.py for the prefix."""
+
+from django.urls import path  # noqa: F401
+
+app_name = "apitokens"
+urlpatterns: list = []

@@ -1,0 +1,6 @@
+"""URLs of the consultations app (urls_buyer): see the root urls.py for the prefix."""
+
+from django.urls import path  # noqa: F401
+
+app_name = "consultations_buyer"
+urlpatterns: list = []

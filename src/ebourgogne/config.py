@@ -72,6 +72,11 @@ _declare("EBOURGOGNE_S3_ENDPOINT_URL", "", "Endpoint of the S3-compatible servic
 _declare("EBOURGOGNE_S3_REGION", "", "Region of the bucket, with EBOURGOGNE_STORAGE=s3.")
 _declare("EBOURGOGNE_S3_ACCESS_KEY", "", "Access key, with EBOURGOGNE_STORAGE=s3.")
 _declare("EBOURGOGNE_S3_SECRET_KEY", "", "Secret key, with EBOURGOGNE_STORAGE=s3.")
+_declare(
+    "EBOURGOGNE_X_ACCEL_REDIRECT",
+    "",
+    "Internal location of a reverse proxy (nginx) that serves the media folder, e.g. /_dce/: DCE downloads are then handed to it with X-Accel-Redirect after the platform's checks. Empty: the platform streams the files itself.",
+)
 _declare("EBOURGOGNE_EMAIL", "outbox", "outbox (mails kept in the database, read by operators in the UI) or smtp.")
 _declare("EBOURGOGNE_SMTP_HOST", "localhost", "SMTP server, with EBOURGOGNE_EMAIL=smtp.")
 _declare("EBOURGOGNE_SMTP_PORT", "25", "SMTP port.")

@@ -186,6 +186,9 @@ WHITENOISE_AUTOREFRESH = DEBUG
 if not PRODUCTION:
     STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"
 
+# DCE downloads handed to nginx (X-Accel-Redirect) under this internal location; empty: streamed by the app.
+DCE_X_ACCEL_REDIRECT = env("EBOURGOGNE_X_ACCEL_REDIRECT")
+
 # Bad input never reaches a 500: large bodies are refused with a clear 413 page.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000

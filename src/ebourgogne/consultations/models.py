@@ -204,6 +204,42 @@ class Consultation(models.Model):
     def is_formalised(self) -> bool:
         return self.procedure in FORMALISED_PROCEDURES
 
+    @property
+    def deadline_passed(self) -> bool:
+        """True from the bid deadline on (to the second), whatever the scheduler has done yet."""
+        from ebourgogne.core import clock
+
+        return self.bids_deadline is not None and clock.now() >= self.bids_deadline
+
+    @property
+    def effective_state(self) -> str:
+        """The state as everyone sees it: a published consultation whose bid deadline has passed is
+        closed, even in the seconds before the scheduler records it (see `services.close_due_consultations`)."""
+        if self.state == State.PUBLISHED and self.deadline_passed:
+            return State.CLOSED
+        return self.state
+
+    def get_effective_state_display(self) -> str:
+        return str(State(self.effective_state).label)
+
+    @property
+    def accepts_bids(self) -> bool:
+        return self.effective_state == State.PUBLISHED
+
+    @property
+    def accepts_questions(self) -> bool:
+        """Questions are open while published and before the questions deadline."""
+        from ebourgogne.core import clock
+
+        return self.accepts_bids and (self.questions_deadline is None or clock.now() < self.questions_deadline)
+
+    @property
+    def last_answer_date(self):
+        """The last moment answers can go out under R2132-6 (formalised procedures), or None."""
+        from ebourgogne.consultations.services import last_answer_date
+
+        return last_answer_date(self)
+
 
 class Lot(models.Model):
     consultation = models.ForeignKey(Consultation, on_delete=models.CASCADE, related_name="lots")

@@ -6,3 +6,16 @@ class QuestionsConfig(AppConfig):
     name = "ebourgogne.questions"
     label = "questions"
     verbose_name = _("Questions et réponses")
+
+    def ready(self) -> None:
+        from ebourgogne.audit.actions import register_action_labels
+
+        register_action_labels(
+            {
+                "questions.question.asked": _("Question posée"),
+                "questions.answer.published": _("Réponse publiée"),
+                "questions.answer.edited": _("Réponse publiée modifiée"),
+                "questions.information.published": _("Information publiée"),
+                "questions.information.edited": _("Information publiée modifiée"),
+            }
+        )

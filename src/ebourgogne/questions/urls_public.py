@@ -1,6 +1,11 @@
-"""URLs of the questions app (urls_public): see the root urls.py for the prefix."""
+"""Public URLs of the questions app, under /consultations/<pk>/questions/ (see the root urls.py)."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from ebourgogne.questions import views
 
 app_name = "questions_public"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.public_list, name="list"),
+    path("poser/", views.ask, name="ask"),
+]

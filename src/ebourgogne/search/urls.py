@@ -1,6 +1,11 @@
-"""URLs of the search app (urls): see the root urls.py for the prefix."""
+"""URLs of the search app under /consultations/: the search page and its Atom feed."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from ebourgogne.search import views
 
 app_name = "search"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.search, name="search"),
+    path("flux.atom", views.feed, name="feed"),
+]

@@ -1,0 +1,332 @@
+"""Reads of the portal's search: public consultations only (the index holds nothing else).
+
+`search(criteria, page=)` runs one SQL query on the index for the page and one capped count: the
+count stops at COUNT_CAP + 1 rows ("more than 1,000 results"), because an exact count over a million
+consultations costs more than the page itself. Pages are offsets with a cap (MAX_PAGES): an ordering
+always ends with the consultation id, so paging never skips nor repeats a consultation while the
+index does not change.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.db import connection
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+
+from ebourgogne.consultations.models import ConsultationCpv, ContractType, Procedure, State, cpv_prefix
+from ebourgogne.core import clock
+from ebourgogne.search import text
+from ebourgogne.search.backends import T_ENTRY, backend
+from ebourgogne.search.models import SearchEntry
+
+PARIS = ZoneInfo("Europe/Paris")
+PER_PAGE = 20
+MAX_PAGES = 50  # 1,000 results: beyond, refine the search
+COUNT_CAP = PER_PAGE * MAX_PAGES
+
+T_CPV_LINK = ConsultationCpv._meta.db_table
+
+
+class StateFilter:
+    OPEN = "open"
+    PAST = "past"
+    ALL = "all"
+    CHOICES = (
+        (OPEN, _("En cours (date limite à venir)")),
+        (PAST, _("Passées (clôturées, attribuées, annulées…)")),
+        (ALL, _("Toutes")),
+    )
+
+
+class Sort:
+    RELEVANCE = "relevance"
+    DEADLINE = "deadline"
+    PUBLISHED = "published"
+    VALUE = "value"
+    CHOICES = (
+        (RELEVANCE, _("Pertinence")),
+        (DEADLINE, _("Date limite la plus proche")),
+        (PUBLISHED, _("Publication la plus récente")),
+        (VALUE, _("Valeur estimée la plus élevée")),
+    )
+
+
+@dataclass(frozen=True)
+class Criteria:
+    q: str = ""
+    cpv: str = ""  # a CPV code (8 digits): the consultation or one of its lots has a code of its subtree
+    department: str = ""
+    buyer: str = ""  # buyer's slug
+    procedure: str = ""
+    contract_type: str = ""
+    deadline_from: dt.date | None = None  # bids deadline on or after this day (Europe/Paris)
+    deadline_to: dt.date | None = None  # ... on or before this day
+    value_min: Decimal | None = None
+    value_max: Decimal | None = None
+    closing_within: int | None = None  # days from now
+    state: str = StateFilter.OPEN
+    sort: str = ""  # "" = relevance with keywords, else deadline (open) or publication (past, all)
+
+    def effective_sort(self) -> str:
+        if self.sort == Sort.RELEVANCE and not text.query_words(self.q):
+            return Sort.DEADLINE if self.state == StateFilter.OPEN else Sort.PUBLISHED
+        if self.sort:
+            return self.sort
+        if text.query_words(self.q):
+            return Sort.RELEVANCE
+        return Sort.DEADLINE if self.state == StateFilter.OPEN else Sort.PUBLISHED
+
+
+@dataclass
+class Result:
+    """One line of results, read from the index."""
+
+    id: int
+    reference: str
+    title: str
+    buyer_name: str
+    buyer_slug: str
+    procedure: str
+    contract_type: str
+    department: str
+    commune: str
+    estimated_value: Decimal | None
+    state: str
+    published_at: dt.datetime
+    bids_deadline: dt.datetime
+    url: str = ""
+
+    @property
+    def procedure_label(self) -> str:
+        return _label(Procedure, self.procedure)
+
+    @property
+    def contract_type_label(self) -> str:
+        return _label(ContractType, self.contract_type)
+
+    @property
+    def is_open(self) -> bool:
+        return self.state == State.PUBLISHED and self.bids_deadline > clock.now()
+
+    @property
+    def state_label(self) -> str:
+        if self.state == State.PUBLISHED and not self.is_open:
+            return str(_("Date limite passée"))
+        return _label(State, self.state)
+
+
+def _label(choices, value: str) -> str:
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return value
+
+
+@dataclass
+class Page:
+    results: list[Result]
+    number: int
+    count: int  # exact up to COUNT_CAP, then COUNT_CAP + 1
+    per_page: int = PER_PAGE
+    sort: str = ""
+    words: list[str] = field(default_factory=list)
+
+    @property
+    def count_capped(self) -> bool:
+        return self.count > COUNT_CAP
+
+    @property
+    def pages(self) -> int:
+        return max(1, min(MAX_PAGES, math.ceil(self.count / self.per_page)))
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.pages
+
+    @property
+    def out_of_range(self) -> bool:
+        return self.number > self.pages
+
+    @property
+    def start_index(self) -> int:
+        return (self.number - 1) * self.per_page + 1 if self.results else 0
+
+    @property
+    def end_index(self) -> int:
+        return (self.number - 1) * self.per_page + len(self.results)
+
+
+def consultation_url_template() -> str:
+    """The public page of a consultation, with `{pk}` in place of its id."""
+    marker = 987654321
+    try:
+        return reverse("consultations_public:detail", kwargs={"pk": marker}).replace(str(marker), "{pk}")
+    except NoReverseMatch:  # the page's URL is not declared (yet): its place in the root URLconf
+        return "/consultations/{pk}/"
+
+
+def _paris_midnight_utc(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(0, 0), tzinfo=PARIS).astimezone(dt.UTC)
+
+
+def _sql(criteria: Criteria, now: dt.datetime, *, ranked: bool):
+    """FROM ... WHERE ... of a search, with its parameters (joins first, then conditions)."""
+    adapt = connection.ops.adapt_datetimefield_value
+    joins: list[str] = []
+    join_params: list = []
+    where: list[str] = []
+    params: list = []
+    rank = ""
+    words = text.query_words(criteria.q)
+    if words:
+        match = backend().match(words)
+        joins.append(match.join)
+        join_params += match.params_join
+        where.append(match.where)
+        params += match.params_where
+        rank = match.rank if ranked else ""
+
+    if criteria.state == StateFilter.OPEN:
+        where.append("e.state = %s AND e.bids_deadline > %s")
+        params += [State.PUBLISHED, adapt(now)]
+    elif criteria.state == StateFilter.PAST:
+        where.append("(e.state <> %s OR e.bids_deadline <= %s)")
+        params += [State.PUBLISHED, adapt(now)]
+    for column in ("department", "procedure", "contract_type"):
+        value = getattr(criteria, column)
+        if value:
+            where.append(f"e.{column} = %s")
+            params.append(value)
+    if criteria.buyer:
+        where.append("e.buyer_slug = %s")
+        params.append(criteria.buyer)
+    if criteria.cpv:
+        prefix = cpv_prefix(criteria.cpv)
+        pad = 8 - len(prefix)
+        where.append(
+            f"EXISTS (SELECT 1 FROM {T_CPV_LINK} cc WHERE cc.consultation_id = e.consultation_id "  # noqa: S608
+            "AND cc.cpv_id BETWEEN %s AND %s)"
+        )
+        params += [prefix + "0" * pad, prefix + "9" * pad]
+    if criteria.deadline_from:
+        where.append("e.bids_deadline >= %s")
+        params.append(adapt(_paris_midnight_utc(criteria.deadline_from)))
+    if criteria.deadline_to:
+        where.append("e.bids_deadline < %s")
+        params.append(adapt(_paris_midnight_utc(criteria.deadline_to + dt.timedelta(days=1))))
+    if criteria.closing_within is not None:
+        where.append("e.bids_deadline > %s AND e.bids_deadline <= %s")
+        params += [adapt(now), adapt(now + dt.timedelta(days=criteria.closing_within))]
+    decimal = connection.vendor == "postgresql"
+    if criteria.value_min is not None:
+        where.append("e.estimated_value >= %s")
+        params.append(criteria.value_min if decimal else float(criteria.value_min))
+    if criteria.value_max is not None:
+        where.append("e.estimated_value <= %s")
+        params.append(criteria.value_max if decimal else float(criteria.value_max))
+
+    sql = f"FROM {T_ENTRY} e " + " ".join(joins)
+    if where:
+        sql += " WHERE " + " AND ".join(f"({condition})" for condition in where)
+    return sql, [*join_params, *params], rank, words
+
+
+_ORDER = {
+    Sort.DEADLINE: "e.bids_deadline ASC, e.consultation_id ASC",
+    Sort.PUBLISHED: "e.published_at DESC, e.consultation_id DESC",
+    Sort.VALUE: "CASE WHEN e.estimated_value IS NULL THEN 1 ELSE 0 END, e.estimated_value DESC, e.consultation_id ASC",
+}
+_COLUMNS = (
+    "e.consultation_id, e.reference, e.title, e.buyer_name, e.buyer_slug, e.procedure, e.contract_type, "
+    "e.department, e.commune, e.estimated_value, e.state, e.published_at, e.bids_deadline"
+)
+
+
+def search(criteria: Criteria, *, page: int = 1, per_page: int = PER_PAGE, count: bool = True) -> Page:
+    """One page of public consultations matching `criteria`. `page` beyond the last gives no results
+    (Page.out_of_range tells); pages beyond MAX_PAGES are refused by the caller (forms)."""
+    now = clock.now()
+    sort = criteria.effective_sort()
+    from_where, params, rank, words = _sql(criteria, now, ranked=sort == Sort.RELEVANCE)
+    order = f"{rank}, e.bids_deadline ASC, e.consultation_id ASC" if rank else _ORDER[sort]
+    offset = (page - 1) * per_page
+    url = consultation_url_template()
+    rows = list(
+        SearchEntry.objects.raw(
+            f"SELECT {_COLUMNS} {from_where} ORDER BY {order} LIMIT %s OFFSET %s", [*params, per_page, offset]
+        )
+    )
+    results = [
+        Result(
+            id=row.consultation_id,
+            reference=row.reference,
+            title=row.title,
+            buyer_name=row.buyer_name,
+            buyer_slug=row.buyer_slug,
+            procedure=row.procedure,
+            contract_type=row.contract_type,
+            department=row.department,
+            commune=row.commune,
+            estimated_value=row.estimated_value,
+            state=row.state,
+            published_at=row.published_at,
+            bids_deadline=row.bids_deadline,
+            url=url.format(pk=row.consultation_id),
+        )
+        for row in rows
+    ]
+    with connection.cursor() as cursor:
+        total = 0
+        if count:
+            if offset == 0 and len(rows) < per_page:
+                total = len(rows)
+            else:
+                cursor.execute(
+                    f"SELECT COUNT(*) FROM (SELECT 1 {from_where} LIMIT %s) AS capped",  # noqa: S608
+                    [*params, COUNT_CAP + 1],
+                )
+                total = cursor.fetchone()[0]
+    return Page(results=results, number=page, count=total, per_page=per_page, sort=sort, words=words)
+
+
+def buyer_for_slug(slug: str):
+    """The public buyer with this slug, or None (companies and the platform have no public page)."""
+    from ebourgogne.organisations.models import Organisation
+    from ebourgogne.organisations.roles import OrganisationKind
+
+    return Organisation.objects.filter(slug=slug, kind=OrganisationKind.BUYER, is_active=True).first()
+
+
+def cpv_exists(code: str) -> bool:
+    from ebourgogne.consultations.models import CpvCode
+
+    return CpvCode.objects.filter(code=code).exists()
+
+
+def sitemap_consultation_ids(chunk: int, size: int) -> list[tuple[int, dt.datetime]]:
+    """Ids (and last change) of the indexed consultations with id in [chunk * size, (chunk + 1) * size)."""
+    return list(
+        SearchEntry.objects.filter(consultation_id__gte=chunk * size, consultation_id__lt=(chunk + 1) * size)
+        .order_by("consultation_id")
+        .values_list("consultation_id", "indexed_at")
+    )
+
+
+def sitemap_chunks(size: int) -> int:
+    last = SearchEntry.objects.order_by("-consultation_id").values_list("consultation_id", flat=True).first()
+    return 0 if last is None else last // size + 1
+
+
+def sitemap_buyers() -> list[str]:
+    """Slugs of the buyers with at least one public consultation."""
+    return sorted(set(SearchEntry.objects.values_list("buyer_slug", flat=True).distinct()))

@@ -1,16 +1,28 @@
 """The JSON API, under /api/v1, with its OpenAPI schema at /api/v1/openapi.json and docs at /api/v1/docs.
 
-Each app contributes a router from its own `api.py`.
+Each app contributes a router from its own `api.py`. Errors are JSON everywhere, in the caller's language
+(French by default, English with `Accept-Language: en`): `{"detail": "...", "code": "...", "errors": {...}}`
+where `errors` gives messages per field for invalid input (422) and `code` a stable machine-readable reason.
 """
 
+from __future__ import annotations
+
 from ninja import NinjaAPI
+
+from ebourgogne.apitokens.errors import install as install_error_handlers
 
 api = NinjaAPI(
     title="e-bourgogne API",
     version="1",
     urls_namespace="api",
-    description="API of e-bourgogne, the regional e-administration platform.",
+    description=(
+        "API of e-bourgogne, the regional e-administration platform. Public reads need no authentication; "
+        "buyers' operations take a personal token (`Authorization: Bearer ebg_...`, created at "
+        "/compte/jetons-api/) or the browser's session (with its CSRF token on writes)."
+    ),
 )
+
+install_error_handlers(api)
 
 
 def _register_routers() -> None:
@@ -21,6 +33,22 @@ def _register_routers() -> None:
     from ebourgogne.audit.api import router as audit_router
 
     api.add_router("/audit", audit_router)
+
+    from ebourgogne.consultations.api import buyer_router as consultations_buyer_router
+    from ebourgogne.consultations.api import router as consultations_router
+
+    api.add_router("/consultations", consultations_router)
+    api.add_router("/buyers", consultations_buyer_router)
+
+    from ebourgogne.dce.api import router as dce_router
+
+    api.add_router("/consultations", dce_router)
+
+    from ebourgogne.questions.api import buyer_router as questions_buyer_router
+    from ebourgogne.questions.api import router as questions_router
+
+    api.add_router("/consultations", questions_router)
+    api.add_router("/buyers", questions_buyer_router)
 
 
 _register_routers()

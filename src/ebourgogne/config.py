@@ -114,6 +114,11 @@ _declare(
 _declare(
     "EBOURGOGNE_BENCH", "0", "1 only under `ebourgogne bench`: adds the benchmark's bare reference view to the URLs."
 )
+_declare(
+    "EBOURGOGNE_OCDS_PREFIX",
+    "ocds-ebourg",
+    "OCDS ocid prefix of the published open data (ocds- and 6 characters, registered with the Open Contracting Partnership).",
+)
 
 
 def env(name: str) -> str:

@@ -1,6 +1,11 @@
-"""URLs of the apitokens app (urls): see the root urls.py for the prefix."""
+"""URLs of the apitokens app, under /compte/jetons-api/ (see the root urls.py)."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from ebourgogne.apitokens import views
 
 app_name = "apitokens"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.tokens, name="list"),
+    path("<int:pk>/revoquer/", views.revoke, name="revoke"),
+]

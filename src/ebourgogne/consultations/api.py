@@ -337,7 +337,7 @@ def filter_consultations(queryset: QuerySet, filters: ConsultationFilters) -> Qu
         digits = filters.cpv.split("-")[0]
         prefix = digits.rstrip("0") if len(digits.rstrip("0")) >= 2 else digits[:2]
         queryset = queryset.filter(
-            Exists(ConsultationCpv.objects.filter(consultation=OuterRef("pk"), cpv_id__startswith=prefix))
+            Exists(ConsultationCpv.objects.filter(consultation=OuterRef("pk"), cpv__code__startswith=prefix))
         )
     if filters.department:
         queryset = queryset.filter(department=filters.department.upper())

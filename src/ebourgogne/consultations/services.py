@@ -124,10 +124,14 @@ def local_display(moment: dt.datetime | None) -> str:
     if moment is None:
         return ""
     local = moment.astimezone(PARIS)
-    return _("%(date)s à %(time)s (heure de Paris)") % {
-        "date": formats.date_format(local, "SHORT_DATE_FORMAT"),
-        "time": local.strftime("%H:%M"),
-    }
+    shown = {"date": formats.date_format(local, "SHORT_DATE_FORMAT"), "time": local.strftime("%H:%M")}
+    naive = local.replace(tzinfo=None)
+    if naive.replace(tzinfo=PARIS, fold=0).utcoffset() != naive.replace(tzinfo=PARIS, fold=1).utcoffset():
+        # The hour that happens twice when clocks go back: say which one.
+        if local.dst():
+            return _("%(date)s à %(time)s (heure de Paris, heure d'été, UTC+2)") % shown
+        return _("%(date)s à %(time)s (heure de Paris, heure d'hiver, UTC+1)") % shown
+    return _("%(date)s à %(time)s (heure de Paris)") % shown
 
 
 def _require(acting_user: Any, organisation: Organisation, *, system_allowed: bool = False) -> None:

@@ -1,6 +1,10 @@
-"""URLs of the consultations app (urls_public): see the root urls.py for the prefix."""
+"""URLs of the consultations app (urls_public), under /consultations/<int:pk>/."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from ebourgogne.consultations import views
 
 app_name = "consultations_public"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.public_detail, name="detail"),
+]

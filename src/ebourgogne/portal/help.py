@@ -47,6 +47,7 @@ AUDIENCES: dict[str, HelpAudience] = {
                 _S + "members.html",
                 _S + "invitations.html",
                 _S + "event_log.html",
+                "consultations/help/consultations.html",
                 _S + "coming_soon.html",
             ),
         ),

@@ -1,0 +1,207 @@
+"""Reading consultations.
+
+Buyer reads are scoped to the buyer organisation (called inside its django-scopes scope, as views of
+`organisation_view` are). Public reads go through `public_consultation` / `public_consultations`, which
+lift the scope only inside this module and always filter on `PUBLIC_STATES`: a draft is never public.
+
+States as people see them: a published consultation whose bid deadline has passed counts as closed
+from that second on, before the scheduler records it (`effective_state_q`, `Consultation.effective_state`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Prefetch, Q, QuerySet
+from django_scopes import scopes_disabled
+
+from ebourgogne.audit.models import AuditEvent
+from ebourgogne.audit.selectors import EventFilters, EventPage, organisation_events, page_of
+from ebourgogne.consultations.models import PUBLIC_STATES, Consultation, ConsultationCpv, CpvCode, Lot, State
+from ebourgogne.core import clock
+
+CPV_SEARCH_LIMIT = 50
+
+
+def effective_state_q(state: str, *, now: dt.datetime | None = None) -> Q:
+    """A filter on the state as people see it (published past its deadline = closed)."""
+    moment = now or clock.now()
+    if state == State.PUBLISHED:
+        return Q(state=State.PUBLISHED, bids_deadline__gt=moment)
+    if state == State.CLOSED:
+        return Q(state=State.CLOSED) | Q(state=State.PUBLISHED, bids_deadline__lte=moment)
+    return Q(state=state)
+
+
+def _with_details(queryset: QuerySet[Consultation]) -> QuerySet[Consultation]:
+    codes = ConsultationCpv.objects.select_related("cpv").order_by("-is_main", "cpv_id")
+    return queryset.select_related("organisation", "service", "main_cpv").prefetch_related(
+        Prefetch(
+            "lots", queryset=Lot.objects.order_by("number").prefetch_related(Prefetch("cpv_codes", queryset=codes))
+        ),
+        Prefetch("cpv_codes", queryset=codes.filter(lot__isnull=True), to_attr="own_cpv_codes"),
+    )
+
+
+# --- Buyer side ------------------------------------------------------------------------------------
+
+
+def buyer_consultations(*, organisation: Any, state: str = "", query: str = "") -> QuerySet[Consultation]:
+    """The buyer's consultations (drafts included), newest first, optionally of one (effective) state
+    and matching `query` in the reference or title."""
+    queryset = Consultation.objects.filter(organisation=organisation).select_related("service")
+    if state in State.values:
+        queryset = queryset.filter(effective_state_q(state))
+    text = " ".join(str(query or "").split())[:100]
+    if text:
+        queryset = queryset.filter(Q(reference__icontains=text) | Q(title__icontains=text))
+    return queryset.order_by("-created_at", "-pk")
+
+
+def state_counts(*, organisation: Any) -> dict[str, int]:
+    """How many consultations of the buyer are in each (effective) state."""
+    moment = clock.now()
+    counts = dict.fromkeys(State.values, 0)
+    rows = Consultation.objects.filter(organisation=organisation).values_list("state", "bids_deadline")
+    for state, deadline in rows:
+        if state == State.PUBLISHED and deadline is not None and deadline <= moment:
+            state = State.CLOSED
+        counts[state] += 1
+    return counts
+
+
+def buyer_consultation(*, organisation: Any, pk: int) -> Consultation | None:
+    """One consultation of the buyer with its lots and codes, or None."""
+    return _with_details(Consultation.objects.filter(organisation=organisation, pk=pk)).first()
+
+
+def consultation_events(
+    *, consultation: Consultation, before: int | None = None, after: int | None = None
+) -> EventPage:
+    """The event log of one consultation (its own events), newest first, by pages."""
+    queryset = organisation_events(
+        organisation=consultation.organisation,
+        filters=EventFilters(object_type="consultations.consultation", object_id=str(consultation.pk)),
+    )
+    return page_of(queryset, before=before, after=after)
+
+
+def recent_events(*, consultation: Consultation, limit: int = 20) -> list[AuditEvent]:
+    return consultation_events(consultation=consultation).events[:limit]
+
+
+# --- Public side -----------------------------------------------------------------------------------
+
+
+def public_consultation(*, pk: int) -> Consultation | None:
+    """A public consultation (never a draft) with its buyer, lots and codes, or None."""
+    with scopes_disabled():
+        return (
+            _with_details(Consultation.objects.filter(pk=pk, state__in=PUBLIC_STATES))
+            .filter(organisation__is_active=True)
+            .first()
+        )
+
+
+def public_consultations(*, organisation: Any = None) -> QuerySet[Consultation]:
+    """Every public consultation (of one buyer when given), newest publication first. Outside a scope:
+    evaluate it inside `scopes_disabled()` (as `public_consultation` does) or slice it here."""
+    with scopes_disabled():
+        queryset = Consultation.objects.filter(state__in=PUBLIC_STATES, organisation__is_active=True)
+        if organisation is not None:
+            queryset = queryset.filter(organisation=organisation)
+        return queryset.select_related("organisation").order_by("-published_at", "-pk")
+
+
+# --- Codes of a consultation -----------------------------------------------------------------------
+
+
+@dataclass
+class LotCodes:
+    lot: Lot
+    main: CpvCode | None
+    additional: list[CpvCode] = field(default_factory=list)
+
+
+@dataclass
+class Codes:
+    main: CpvCode | None
+    additional: list[CpvCode]
+    lots: list[LotCodes]
+
+
+def codes_of(consultation: Consultation) -> Codes:
+    """The consultation's main and additional codes, and each lot's (uses the prefetches of the reads above)."""
+    own = getattr(consultation, "own_cpv_codes", None)
+    if own is None:
+        with scopes_disabled():
+            own = list(
+                ConsultationCpv.objects.filter(consultation=consultation, lot__isnull=True)
+                .select_related("cpv")
+                .order_by("-is_main", "cpv_id")
+            )
+    main = next((row.cpv for row in own if row.is_main), consultation.main_cpv)
+    additional = [row.cpv for row in own if not row.is_main]
+    lots = []
+    with scopes_disabled():
+        for lot in consultation.lots.all():
+            rows = list(lot.cpv_codes.all())
+            lots.append(
+                LotCodes(
+                    lot=lot,
+                    main=next((row.cpv for row in rows if row.is_main), None),
+                    additional=[row.cpv for row in rows if not row.is_main],
+                )
+            )
+    return Codes(main=main, additional=additional, lots=lots)
+
+
+# --- The CPV nomenclature --------------------------------------------------------------------------
+
+
+def cpv_divisions() -> list[CpvCode]:
+    """The 45 divisions (top of the tree)."""
+    return list(CpvCode.objects.filter(parent__isnull=True).order_by("code"))
+
+
+def cpv_code(code: str) -> CpvCode | None:
+    digits = str(code or "").strip().split("-")[0]
+    if not digits.isdigit() or len(digits) != 8:
+        return None
+    return CpvCode.objects.filter(code=digits).first()
+
+
+def cpv_children(code: str) -> list[CpvCode]:
+    return list(CpvCode.objects.filter(parent_id=code).order_by("code"))
+
+
+def cpv_ancestors(cpv: CpvCode) -> list[CpvCode]:
+    """From the division down to `cpv`'s parent."""
+    chain = []
+    current = cpv.parent
+    while current is not None:
+        chain.append(current)
+        current = current.parent
+    return chain[::-1]
+
+
+def cpv_has_children(codes: list[CpvCode]) -> set[str]:
+    parents = set(CpvCode.objects.filter(parent_id__in=[cpv.code for cpv in codes]).values_list("parent_id", flat=True))
+    return parents
+
+
+def cpv_search(query: str, *, limit: int = CPV_SEARCH_LIMIT) -> list[CpvCode]:
+    """Codes whose code starts with the digits typed, or whose French or English label contains every
+    word typed (case and accents as stored; the labels are short). Broadest codes first."""
+    text = " ".join(str(query or "").split())[:100]
+    if not text:
+        return []
+    digits = text.replace("-", "").replace(" ", "")
+    if digits.isdigit():
+        return list(CpvCode.objects.filter(code__startswith=digits[:8]).order_by("level", "code")[:limit])
+    condition = Q()
+    for word in text.split()[:8]:
+        condition &= Q(label_fr__icontains=word) | Q(label_en__icontains=word)
+    return list(CpvCode.objects.filter(condition).order_by("level", "code")[:limit])

@@ -9,6 +9,10 @@ class QuestionsConfig(AppConfig):
 
     def ready(self) -> None:
         from ebourgogne.audit.actions import register_action_labels
+        from ebourgogne.consultations.signals import consultation_changed
+        from ebourgogne.questions.receivers import on_consultation_changed
+
+        consultation_changed.connect(on_consultation_changed, dispatch_uid="questions_tell_followers")
 
         register_action_labels(
             {

@@ -20,13 +20,14 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
 
 from ebourgogne.audit.services import log_event
 from ebourgogne.consultations.models import PUBLIC_STATES, Consultation, State
+from ebourgogne.consultations.services import last_answer_date
 from ebourgogne.core import clock
 from ebourgogne.core.errors import DomainError, NotFound, PermissionRefused
 from ebourgogne.notifications.services import send_templated_mail
@@ -37,10 +38,6 @@ from ebourgogne.questions.models import AnswerRevision, Kind, Question
 
 QUESTION_MAX_LENGTH = 5_000
 ANSWER_MAX_LENGTH = 20_000
-
-# R2132-6: how long before the bid deadline answers must go out, in formalised procedures.
-ANSWER_DELAY = dt.timedelta(days=6)
-ANSWER_DELAY_URGENCY = dt.timedelta(days=4)
 
 
 class LateAnswer(DomainError):
@@ -66,14 +63,14 @@ def questions_open(consultation: Consultation, at: dt.datetime | None = None) ->
     """True while questions are accepted: published, and strictly before the deadline."""
     deadline = questions_deadline(consultation)
     at = at or clock.now()
-    return consultation.state == State.PUBLISHED and deadline is not None and at < deadline
+    return consultation.effective_state == State.PUBLISHED and deadline is not None and at < deadline
 
 
 def answer_limit(consultation: Consultation) -> dt.datetime | None:
-    """The instant after which an answer is late under R2132-6 (None when the rule does not apply)."""
-    if not consultation.is_formalised or consultation.bids_deadline is None:
-        return None
-    return consultation.bids_deadline - (ANSWER_DELAY_URGENCY if consultation.urgency else ANSWER_DELAY)
+    """The instant after which an answer is late under R2132-6 (None when the rule does not apply): 6 days
+    before the bid deadline in formalised procedures, 4 in urgency, counted as the consultations app counts
+    them (Paris calendar, never looser across a daylight-saving change)."""
+    return last_answer_date(consultation)
 
 
 def is_late(consultation: Consultation, at: dt.datetime | None = None) -> bool:
@@ -121,11 +118,11 @@ def _clean_text(value: Any, *, max_length: int, empty: str, too_long: str) -> st
     return text
 
 
-def _clean_answer(value: Any, label: str) -> str:
+def _clean_answer(value: Any, empty: str) -> str:
     return _clean_text(
         value,
         max_length=ANSWER_MAX_LENGTH,
-        empty=_("Le texte %(label)s est vide.") % {"label": label},
+        empty=empty,
         too_long=_("Le texte ne peut pas dépasser %(max)d caractères (il en compte %(length)d)."),
     )
 
@@ -157,10 +154,11 @@ def _create_numbered(consultation: Consultation, **fields: Any) -> Question:
 
 
 def _require_published(consultation: Consultation) -> None:
-    if consultation.state != State.PUBLISHED:
+    # Effective state: once the bid deadline has passed the consultation is closed, scheduler or not.
+    if consultation.effective_state != State.PUBLISHED:
         raise DomainError(
             _("La consultation n'est pas en cours (%(state)s) : aucune réponse ni information n'y est publiée.")
-            % {"state": consultation.get_state_display()},
+            % {"state": consultation.get_effective_state_display()},
             code="not_published",
         )
 
@@ -251,9 +249,13 @@ def _diffuse(entry: Question, *, edited: bool) -> int:
     return len(recipients)
 
 
-def public_page_path(consultation: Consultation) -> str:
-    """The consultation's public page, at its questions and answers."""
-    return reverse("questions_public:list", args=[consultation.pk])
+def public_page_path(consultation: Consultation, *, anchor: str = "#questions") -> str:
+    """The consultation's public page (consultations app) at its questions and answers; this app's own
+    questions page if the consultations app has no such page."""
+    try:
+        return reverse("consultations_public:detail", args=[consultation.pk]) + anchor
+    except NoReverseMatch:
+        return reverse("questions_public:list", args=[consultation.pk])
 
 
 # --- Asking -----------------------------------------------------------------------------------------
@@ -281,10 +283,10 @@ def question_ask(
         if locked.state not in PUBLIC_STATES:  # a draft does not exist for companies
             raise NotFound(_("Consultation introuvable."))
         now = clock.now()
-        if locked.state != State.PUBLISHED:
+        if locked.effective_state != State.PUBLISHED:
             raise DomainError(
                 _("La consultation n'est plus en cours (%(state)s) : elle ne reçoit plus de questions.")
-                % {"state": locked.get_state_display()},
+                % {"state": locked.get_effective_state_display()},
                 code="questions_closed",
             )
         deadline = questions_deadline(locked)
@@ -328,7 +330,7 @@ def question_ask(
 def _locked_entry(entry: Question, organisation: Organisation, kind: str) -> Question:
     with scopes_disabled():
         found = (
-            Question.objects.select_for_update()
+            Question.objects.select_for_update(of=("self",))
             .select_related("consultation__organisation", "asked_by")
             .filter(pk=entry.pk, consultation__organisation=organisation, kind=kind)
             .first()
@@ -386,7 +388,7 @@ def question_answer(
     what would identify the asker (the asker's wording is kept in `original_text`)."""
     organisation = _organisation_of(question.consultation_id)
     _require(acting_user, organisation, "questions.answer")
-    cleaned = _clean_answer(answer, _("de la réponse"))
+    cleaned = _clean_answer(answer, _("Le texte de la réponse est vide."))
     with transaction.atomic():
         entry = _locked_entry(question, organisation, Kind.QUESTION)
         rephrased = None
@@ -436,7 +438,7 @@ def information_publish(
     """Publish information of the buyer's own on its consultation, diffused like an answer."""
     organisation = _organisation_of(consultation.pk)
     _require(acting_user, organisation, "questions.answer")
-    cleaned = _clean_answer(text, _("de l'information"))
+    cleaned = _clean_answer(text, _("Le texte de l'information est vide."))
     with transaction.atomic():
         try:
             locked = _locked_consultation(consultation)
@@ -474,7 +476,7 @@ def information_edit(
     """Correct published information: the earlier text is kept and everyone is told again."""
     organisation = _organisation_of(information.consultation_id)
     _require(acting_user, organisation, "questions.answer")
-    cleaned = _clean_answer(text, _("de l'information"))
+    cleaned = _clean_answer(text, _("Le texte de l'information est vide."))
     with transaction.atomic():
         entry = _locked_entry(information, organisation, Kind.INFORMATION)
         _edited, late = _publish_text(

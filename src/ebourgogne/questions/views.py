@@ -26,12 +26,7 @@ def _status(error: DomainError) -> int:
     return ERROR_STATUS.get(error.code, 400)
 
 
-def consultation_public_url(consultation: Consultation) -> str:
-    """The consultation's public page (consultations app), at its questions and answers."""
-    try:
-        return reverse("consultations_public:detail", args=[consultation.pk]) + "#questions"
-    except NoReverseMatch:
-        return reverse("questions_public:list", args=[consultation.pk])
+consultation_public_url = services.public_page_path
 
 
 def consultation_buyer_url(consultation: Consultation) -> str:
@@ -131,7 +126,7 @@ def _buyer_context(request: HttpRequest, organisation: Organisation, consultatio
         "can_answer": roles_grant(roles, "questions.answer"),
         "answer_limit": services.answer_limit(consultation),
         "is_late": services.is_late(consultation),
-        "is_published": consultation.state == "published",
+        "is_published": consultation.effective_state == "published",
         **extra,
     }
 

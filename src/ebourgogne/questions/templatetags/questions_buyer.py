@@ -24,6 +24,6 @@ def questions_buyer_block(context: template.Context, consultation: Any) -> dict[
         "deadline": services.questions_deadline(consultation),
         "answer_limit": services.answer_limit(consultation),
         "is_late": services.is_late(consultation),
-        "is_published": consultation.state == "published",
+        "is_published": consultation.effective_state == "published",
         "can_answer": roles_grant(roles, "questions.answer"),
     }

@@ -229,7 +229,14 @@ def test_no_answer_once_the_consultation_is_no_longer_in_progress(consultation, 
 def test_r2132_6_limit_warns_after_it_to_the_second(
     frozen, buyer, company, company_member, buyer_agent, urgency, delay
 ):
-    consultation = ConsultationFactory(organisation=buyer, published=True, procedure="open", urgency=urgency)
+    consultation = ConsultationFactory(
+        organisation=buyer,
+        published=True,
+        procedure="open",
+        urgency=urgency,
+        questions_deadline=NOW + dt.timedelta(days=10),
+        bids_deadline=NOW + dt.timedelta(days=20),  # no daylight-saving change in between
+    )
     limit = consultation.bids_deadline - delay
     assert services.answer_limit(consultation) == limit
     first, second, third = (ask(company_member, company, consultation) for _ in range(3))
@@ -325,6 +332,17 @@ def test_a_company_sees_its_own_questions_never_another_companys_unanswered_ones
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_questions_get_distinct_numbers(buyer, company):
+    from ebourgogne.consultations.models import CpvCode
+
+    CpvCode.objects.get_or_create(  # transactional tests flush the codes the migration loaded
+        code="45000000",
+        defaults={
+            "check_digit": "7",
+            "label_fr": "Travaux de construction",
+            "label_en": "Construction work",
+            "level": 1,
+        },
+    )
     """Threads asking at once on one consultation: numbers 1..N, none lost (row lock on PostgreSQL, one
     writer at a time on SQLite)."""
     threads_count = 6 if connection.vendor == "postgresql" else 3

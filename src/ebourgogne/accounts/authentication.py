@@ -38,8 +38,9 @@ def get_user(request):
     if type(backend).get_user is not ModelBackend.get_user or not isinstance(user_id, int):
         return auth.get_user(request)
 
-    # ModelBackend.get_user()'s row, with what every page asks about the person (accounts.current).
-    user, organisations, has_totp = current.load_user(user_id)
+    # ModelBackend.get_user()'s row, with what every page asks about the person (accounts.current): read
+    # with the session row by the session engine when it can, else now.
+    user, organisations, has_totp = current.person_read_with_session(request.session, user_id)
     if user is not None and not backend.user_can_authenticate(user):
         user = None
     if user is not None:

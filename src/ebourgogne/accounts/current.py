@@ -51,16 +51,28 @@ def _organisation_fields() -> list[str]:
     return [field.attname for field in Organisation._meta.concrete_fields]
 
 
+def _person_columns(user_path: str) -> list[str]:
+    """The person's columns, their organisations' and the role, from the model at `user_path` ("" or
+    "user__")."""
+    return [
+        *(f"{user_path}{name}" for name in _user_fields()),
+        *(f"{user_path}memberships__organisation__{name}" for name in _organisation_fields()),
+        f"{user_path}memberships__role",
+    ]
+
+
+def _person_ordering(user_path: str) -> list[str]:
+    return [f"{user_path}memberships__organisation__{name}" for name in ("name", "id")] + [
+        f"{user_path}memberships__role"
+    ]
+
+
 def _user_with_memberships(user_id):
     return (
         get_user_model()
         ._default_manager.filter(pk=user_id)
-        .order_by("memberships__organisation__name", "memberships__organisation_id", "memberships__role")
-        .values_list(
-            *_user_fields(),
-            *(f"memberships__organisation__{name}" for name in _organisation_fields()),
-            "memberships__role",
-        )
+        .order_by(*_person_ordering(""))
+        .values_list(*_person_columns(""))
         .annotate(has_totp_app=Exists(_totp_of(OuterRef("pk"))))
     )
 
@@ -68,18 +80,61 @@ def _user_with_memberships(user_id):
 _user_with_memberships_query = PreparedQuery(_user_with_memberships)
 
 
+# The session row with the person signed in through it (accounts.models.Session keeps their id): the session
+# engine (core.sessions) reads both at once, the authentication middleware takes the person from there.
+SESSION_COLUMNS = ("session_data", "expire_date")
+
+
+def _session_with_person(session_key):
+    from ebourgogne.accounts.models import Session
+
+    return (
+        Session.objects.filter(session_key=session_key)
+        .order_by(*_person_ordering("user__"))
+        .values_list(*SESSION_COLUMNS, *_person_columns("user__"))
+        .annotate(has_totp_app=Exists(_totp_of(OuterRef("user_id"))))
+    )
+
+
+session_with_person = PreparedQuery(_session_with_person, kinds=(str,))
+
+
+def _person_from_rows(rows, start: int) -> tuple[Any, list[tuple[Organisation, list[str]]], bool]:
+    """(user or None, active organisations with roles, has TOTP) from rows whose person columns begin at
+    `start`."""
+    user_fields, organisation_fields = _user_fields(), _organisation_fields()
+    end = start + len(user_fields)
+    if not rows or rows[0][start + user_fields.index(get_user_model()._meta.pk.attname)] is None:
+        return None, [], False
+    role_at = end + len(organisation_fields)
+    active_at = end + organisation_fields.index("is_active")
+    user = get_user_model().from_db(DEFAULT_DB_ALIAS, user_fields, rows[0][start:end])
+    memberships = [row[end:] for row in rows if row[role_at] is not None and row[active_at]]
+    return user, group_organisation_rows(memberships), bool(rows[0][-1])
+
+
 def load_user(user_id: int) -> tuple[Any, list[tuple[Organisation, list[str]]], bool]:
     """(user or None, their active organisations with roles, has TOTP), read in one query."""
-    rows = _user_with_memberships_query.rows(user_id)
-    if not rows:
-        return None, [], False
-    user_fields, organisation_fields = _user_fields(), _organisation_fields()
-    start = len(user_fields)
-    role_at = start + len(organisation_fields)
-    active_at = start + organisation_fields.index("is_active")
-    user = get_user_model().from_db(DEFAULT_DB_ALIAS, user_fields, rows[0][:start])
-    memberships = [row[start:] for row in rows if row[role_at] is not None and row[active_at]]
-    return user, group_organisation_rows(memberships), bool(rows[0][-1])
+    return _person_from_rows(_user_with_memberships_query.rows(user_id), 0)
+
+
+_SESSION_ROWS_ATTR = "_ebourgogne_person_rows"
+
+
+def keep_session_rows(session: Any, rows: list[tuple]) -> None:
+    """Called by the session engine: the rows of `session_with_person` it has just read."""
+    session.__dict__[_SESSION_ROWS_ATTR] = rows
+
+
+def person_read_with_session(session: Any, user_id: int) -> tuple[Any, list[tuple[Organisation, list[str]]], bool]:
+    """`load_user(user_id)`, taken from the rows the session engine read with the session when they are
+    those of `user_id` (the id in the session data), else read now. The rows are used once."""
+    rows = session.__dict__.pop(_SESSION_ROWS_ATTR, None)
+    if rows:
+        found = _person_from_rows(rows, len(SESSION_COLUMNS))
+        if found[0] is not None and found[0].pk == user_id:
+            return found
+    return load_user(user_id)
 
 
 def remember(request: HttpRequest, found: list[tuple[Organisation, list[str]]], totp: bool) -> None:

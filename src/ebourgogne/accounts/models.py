@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -64,3 +65,35 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self) -> str:
         return self.full_name.split(" ")[0] if self.full_name else self.email
+
+
+class Session(AbstractBaseSession):
+    """A server-side session (Django's fields), with the id of the person signed in through it, if any.
+
+    The user id is a copy of the one inside the session data, written with it on every save
+    (`core.sessions`), so that the session row and the person (their organisations, roles and second
+    factor) are read by one query on each request; the authentication middleware still checks it against
+    the session data. No database constraint: a session saved while its person is being deleted must not
+    fail; deleting a person through the ORM deletes their sessions (CASCADE), and a session whose person
+    is gone reads as signed out.
+    """
+
+    user = models.ForeignKey(
+        User,
+        verbose_name=_("utilisateur"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        db_constraint=False,
+        related_name="sessions",
+    )
+
+    class Meta(AbstractBaseSession.Meta):
+        verbose_name = _("session")
+        verbose_name_plural = _("sessions")
+
+    @classmethod
+    def get_session_store_class(cls):
+        from ebourgogne.core.sessions import SessionStore
+
+        return SessionStore

@@ -15,17 +15,32 @@ Rules: the builder returns a queryset that ends in `values_list()` (plain rows),
 integer or a string (`kinds`), appears exactly once among the query's parameters and is used as given (no
 conversion by the field), and the queryset is built from the arguments only (no clock, no setting read).
 The result is always the same as evaluating the builder's queryset (tests compare them).
+
+On PostgreSQL the SQL is also prepared by the server, once per connection (psycopg's protocol-level
+prepared statements, for these queries only: Django's own queries are not prepared): PostgreSQL plans a
+statement each time it receives it as text, and for the joined read of the session and the person
+planning cost about 0.3 ms of the database server's CPU against 0.05 ms for running it. Behind a pooler
+in transaction mode this needs one that keeps prepared statements (PgBouncer 1.21 or later with
+`max_prepared_statements`).
+
+And there the read of a request's first statement is its connection's health check: with
+`CONN_HEALTH_CHECKS`, Django sends `SELECT 1` before the first query of each request to find a
+connection the server has dropped. When that first query is one of these reads (outside any
+transaction, reading only), it is sent at once instead; if it fails because the connection is dead, the
+connection is closed and the read is run once more on a new one. One round trip less per request, the
+same outcome: the request never sees the dead connection.
 """
 
 from __future__ import annotations
 
 import secrets
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
 from django.core.signals import setting_changed
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import DEFAULT_DB_ALIAS, InterfaceError, OperationalError, connections
 from django.db.models import QuerySet
 from django.db.models.query import ValuesListIterable
 
@@ -90,15 +105,69 @@ class PreparedQuery:
         params = list(template)
         for position, value in zip(positions, args, strict=True):
             params[position] = value
-        with connections[using].cursor() as cursor:
-            cursor.execute(sql, params)
-            fetched = cursor.fetchall()
+        connection = connections[using]
+        if connection.vendor == "postgresql" and not connection.execute_wrappers:
+            fetched = _postgresql_rows(connection, sql, params)
+        else:
+            with connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                fetched = cursor.fetchall()
         if not converters:
             return [tuple(row) for row in fetched]
         return [tuple(row) for row in compiler.apply_converters(fetched, converters)]
 
     def clear(self) -> None:
         self._local = threading.local()
+
+
+# psycopg prepares a statement when asked only if the connection's prepare_threshold is set; Django leaves
+# it unset (nothing prepared automatically). It is set for the duration of our own statements, so high that
+# nothing else is ever prepared automatically.
+_ONLY_WHEN_ASKED = 2**31
+
+
+def _postgresql_rows(connection, sql: str, params: list) -> list[tuple]:
+    first_of_request = (
+        connection.health_check_enabled
+        and not connection.health_check_done
+        and connection.connection is not None
+        and not connection.in_atomic_block
+    )
+    if first_of_request:
+        # This read is the health check: run it; a dead connection is replaced and the read run again.
+        connection.health_check_done = True
+        try:
+            return _postgresql_execute(connection, sql, params)
+        except (OperationalError, InterfaceError):
+            if connection.is_usable():
+                raise  # the statement failed, not the connection
+            connection.close()
+    return _postgresql_execute(connection, sql, params)
+
+
+def _postgresql_execute(connection, sql: str, params: list) -> list[tuple]:
+    """Run `sql` as a server-side prepared statement, with Django's checks around it as its cursors do."""
+    import psycopg
+
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    connection.validate_thread_sharing()
+    connection.validate_no_broken_transaction()
+    raw = connection.connection
+    started = time.monotonic()
+    with connection.wrap_database_errors:
+        threshold = raw.prepare_threshold
+        if threshold is None:
+            raw.prepare_threshold = _ONLY_WHEN_ASKED
+        try:
+            with psycopg.Cursor(raw) as cursor:
+                cursor.execute(sql, params, prepare=True)
+                rows = cursor.fetchall()
+        finally:
+            raw.prepare_threshold = threshold
+    if connection.queries_logged:
+        connection.queries_log.append({"sql": f"{sql} -- {params!r}", "time": f"{time.monotonic() - started:.3f}"})
+    return rows
 
 
 def _settings_changed(*, setting: str, **kwargs: Any) -> None:

@@ -119,7 +119,6 @@ def give_totp(user: Any) -> str:
         return decrypt(existing.data["secret"])
     secret = generate_totp_secret()
     TOTP.activate(user, secret)
-    user.__dict__.pop("_ebourgogne_has_totp", None)
     return secret
 
 

@@ -1,5 +1,5 @@
-"""The session engine and the authentication middleware read with compiled SQL and behave as Django's own:
-each case is run through both and compared."""
+"""The authentication middleware, which reads the person with the session, behaves as Django's own: each
+case is run through both and compared."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from django.conf import settings
 from django.contrib import auth
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.auth.backends import ModelBackend
-from django.contrib.sessions.backends.db import SessionStore as DjangoSessionStore
 from django.test import Client, override_settings
 from django.urls import reverse
 
@@ -133,20 +132,6 @@ def test_a_backend_with_its_own_get_user_goes_through_django(rf):
     assert CountingBackend.calls == 2  # ours delegated, Django called it too
 
 
-def test_sessions_of_either_engine_are_read_by_the_other():
-    mine = SessionStore()
-    mine["panier"] = [1, "deux"]
-    mine.create()
-    mine.save()
-    django = DjangoSessionStore()
-    django["langue"] = "fr"
-    django.create()
-    django.save()
-
-    assert DjangoSessionStore(mine.session_key).load() == {"panier": [1, "deux"]}
-    assert SessionStore(django.session_key).load() == {"langue": "fr"}
-
-
 def test_an_expired_or_unknown_session_is_empty_and_loses_its_key():
     store = SessionStore()
     store["x"] = 1
@@ -201,12 +186,12 @@ def test_with_redis_sessions_go_through_the_shared_cache_and_a_logout_ends_them_
             key = first.session_key
             # Another process: its own store object, the same Redis.
             assert sessions_cached.SessionStore(key).load() == {"panier": ["une", "liste"]}
-            assert DjangoSessionStore(key).load() == {"panier": ["une", "liste"]}  # in the database too
+            assert SessionStore(key).load() == {"panier": ["une", "liste"]}  # in the database too
             assert caches["default"].get(sessions_cached.SessionStore(key).cache_key) is not None
 
             first.flush()  # what a logout does
 
             assert sessions_cached.SessionStore(key).load() == {}
-            assert DjangoSessionStore(key).load() == {}
+            assert SessionStore(key).load() == {}
         finally:
             first.delete()  # only this test's key: the Redis database is shared

@@ -13,17 +13,6 @@ register = template.Library()
 
 
 @register.simple_tag(takes_context=True)
-def user_organisations(context) -> list:
-    """The signed-in person's organisations, each as (organisation, [role codes]); cached per request."""
-    request = context.get("request")
-    if request is None:
-        return []
-    from ebourgogne.accounts import current
-
-    return current.organisations(request)
-
-
-@register.simple_tag(takes_context=True)
 def aria_current(context, *view_names: str, current: str | None = None) -> str:
     """` aria-current="page"` when the current page is one of `view_names` (a name ending in ":*" matches
     a whole namespace). The current page is the request's view, or `current=` (a view name) where there is
@@ -56,12 +45,6 @@ def role_label(code: str) -> str:
         return str(Role(code).label)
     except ValueError:
         return code
-
-
-@register.simple_tag(takes_context=True)
-def request_is_operator(context) -> bool:
-    """True for a platform operator; read from the roles already loaded for this request."""
-    return is_operator(context.get("request"))
 
 
 @register.filter

@@ -282,6 +282,7 @@ def is_loaded() -> bool:
 class LoadReport:
     organisations: int = 0
     accounts: int = 0
+    consultations: int = 0
     bulk: str = ""
 
 
@@ -305,6 +306,8 @@ def load(*, bulk: bool = True, progress: Callable[[str], None] = lambda message:
         report.organisations = len(organisations)
         report.accounts = len(users)
         progress(f"{len(organisations)} named organisations, {len(users)} demo accounts")
+        report.consultations = _create_consultations(organisations, users)
+        progress(f"{report.consultations} demo consultations, one at least in every state")
         if bulk:
             report.bulk = _seed_bulk()
             if report.bulk:
@@ -400,6 +403,329 @@ def _create_organisation(spec: DemoOrganisation, members: list[DemoAccount], use
             else:
                 _invite_and_accept(organisation, by=admin, user=user, role=role)
     return organisation
+
+
+# --- Demo consultations ---------------------------------------------------------------------------
+#
+# Every consultation goes through `consultations.services`, so its audit events, signals (search index)
+# and rules are the real ones. A consultation that is closed, opened or decided by now was published in
+# the past: the services are run "at" that past moment with `_at(moment)`, which stands in for the
+# platform clock (`ebourgogne.core.clock.now`) for the duration of the call. That is the only place the
+# clock is overridden at runtime; tests use time-machine instead. Dates are computed from today, so a
+# demo loaded any day shows the same picture: open consultations with deadlines ahead, and past ones.
+
+
+@dataclass(frozen=True)
+class DemoConsultation:
+    organisation: str  # DemoOrganisation.key
+    agent: str  # the e-mail address of the buyer staff member who acts
+    reference: str
+    title: str
+    object: str
+    contract_type: str
+    procedure: str
+    main_cpv: str
+    state: str  # the state it ends in
+    published_days_ago: int = 0  # for the states after draft
+    deadline_in_days: int = 30  # from today; negative: already past
+    additional_cpv: tuple[str, ...] = ()
+    lots: tuple[tuple[str, str, str], ...] = ()  # (title, main CPV, estimated value)
+    estimated_value: str = ""
+    duration_months: int | None = None
+    commune: str = ""
+    department: str = ""
+    insee_code: str = ""
+    variants_allowed: bool = False
+    reason: str = ""
+
+
+def _agent(key: str) -> str:
+    return {
+        "region": _email("agent.region"),
+        "departement": _email("agent.cotedor"),
+        "commune": _email("admin.beaune"),
+    }[key]
+
+
+DOCUMENTS = "Lettre de candidature (DC1) ou DUME\nDéclaration du candidat (DC2)\nMémoire technique\nActe d'engagement"
+
+CONSULTATIONS: tuple[DemoConsultation, ...] = (
+    DemoConsultation(
+        "region",
+        _agent("region"),
+        "2026-LYC-014",
+        "Rénovation énergétique du lycée Hippolyte-Fontaine à Dijon",
+        "Isolation par l'extérieur, remplacement des menuiseries et de la chaufferie du lycée.",
+        "works",
+        "open",
+        "45321000",
+        "published",
+        published_days_ago=5,
+        deadline_in_days=35,
+        additional_cpv=("45421000", "45331100"),
+        lots=(
+            ("Isolation thermique par l'extérieur", "45321000", "1200000"),
+            ("Menuiseries extérieures", "45421000", "850000"),
+            ("Chaufferie et ventilation", "45331100", "640000"),
+        ),
+        estimated_value="2690000",
+        duration_months=18,
+        commune="Dijon",
+        department="21",
+        insee_code="21231",
+    ),
+    DemoConsultation(
+        "region",
+        _agent("region"),
+        "2026-MOB-007",
+        "Transport scolaire : lignes régulières de l'Yonne",
+        "Exécution de services réguliers de transport de voyageurs, principalement scolaires.",
+        "services",
+        "open",
+        "60112000",
+        "published",
+        published_days_ago=12,
+        deadline_in_days=9,
+        estimated_value="4300000",
+        duration_months=48,
+        department="89",
+    ),
+    DemoConsultation(
+        "region",
+        _agent("region"),
+        "2026-NUM-003",
+        "Fourniture d'ordinateurs portables pour les lycéens",
+        "Accord-cadre de fourniture d'ordinateurs portables et de services associés.",
+        "supplies",
+        "open",
+        "30213100",
+        "draft",
+        estimated_value="3100000",
+        duration_months=36,
+    ),
+    DemoConsultation(
+        "region",
+        _agent("region"),
+        "2026-LYC-009",
+        "Restauration du clos et couvert du lycée Carnot",
+        "Réfection des toitures et des façades du lycée Carnot à Dijon.",
+        "works",
+        "open",
+        "45261000",
+        "closed",
+        published_days_ago=45,
+        deadline_in_days=-2,
+        estimated_value="980000",
+        commune="Dijon",
+        department="21",
+        insee_code="21231",
+    ),
+    DemoConsultation(
+        "region",
+        _agent("region"),
+        "2026-NUM-001",
+        "Maintenance du réseau informatique des lycées",
+        "Maintenance préventive et corrective des réseaux des lycées de la région.",
+        "services",
+        "open",
+        "50312000",
+        "opened",
+        published_days_ago=60,
+        deadline_in_days=-20,
+        estimated_value="540000",
+        duration_months=36,
+    ),
+    DemoConsultation(
+        "region",
+        _agent("region"),
+        "2025-MOB-031",
+        "Signalétique des gares routières",
+        "Conception, fourniture et pose de la signalétique des gares routières régionales.",
+        "supplies",
+        "open",
+        "34928470",
+        "awarded",
+        published_days_ago=120,
+        deadline_in_days=-80,
+        estimated_value="310000",
+        reason="Attribuée à l'offre économiquement la plus avantageuse.",
+    ),
+    DemoConsultation(
+        "departement",
+        _agent("departement"),
+        "2026-RD-022",
+        "Renforcement de chaussée sur la RD 974",
+        "Travaux de renforcement de chaussée entre Nuits-Saint-Georges et Beaune.",
+        "works",
+        "mapa",
+        "45233141",
+        "published",
+        published_days_ago=3,
+        deadline_in_days=21,
+        estimated_value="420000",
+        duration_months=4,
+        commune="Nuits-Saint-Georges",
+        department="21",
+        insee_code="21464",
+        variants_allowed=True,
+    ),
+    DemoConsultation(
+        "departement",
+        _agent("departement"),
+        "2026-COL-004",
+        "Restauration scolaire des collèges : denrées",
+        "Fourniture de denrées alimentaires pour les collèges du département.",
+        "supplies",
+        "open",
+        "15000000",
+        "unsuccessful",
+        published_days_ago=90,
+        deadline_in_days=-50,
+        lots=(("Produits laitiers", "15500000", "180000"), ("Fruits et légumes", "03221000", "220000")),
+        reason="Aucune offre reçue pour le lot 1, offre irrégulière pour le lot 2.",
+    ),
+    DemoConsultation(
+        "departement",
+        _agent("departement"),
+        "2026-AUT-002",
+        "Étude des besoins en établissements pour personnes âgées",
+        "Étude prospective des besoins d'hébergement des personnes âgées.",
+        "services",
+        "mapa",
+        "79311000",
+        "abandoned",
+        published_days_ago=75,
+        deadline_in_days=-40,
+        reason="Le besoin a été redéfini ; une nouvelle consultation sera lancée.",
+    ),
+    DemoConsultation(
+        "commune",
+        _agent("commune"),
+        "2026-ST-011",
+        "Entretien des espaces verts de la ville de Beaune",
+        "Tonte, taille et désherbage des espaces verts communaux.",
+        "services",
+        "mapa",
+        "77310000",
+        "published",
+        published_days_ago=2,
+        deadline_in_days=16,
+        estimated_value="95000",
+        duration_months=12,
+        commune="Beaune",
+        department="21",
+        insee_code="21054",
+    ),
+    DemoConsultation(
+        "commune",
+        _agent("commune"),
+        "2026-ST-008",
+        "Illuminations de fin d'année",
+        "Location, pose et dépose des illuminations de fin d'année.",
+        "services",
+        "mapa",
+        "31527260",
+        "cancelled",
+        published_days_ago=20,
+        deadline_in_days=10,
+        reason="Erreur dans le cahier des charges ; la consultation sera relancée.",
+    ),
+    DemoConsultation(
+        "commune",
+        _agent("commune"),
+        "2026-CP-002",
+        "Assurance dommages aux biens de la commune",
+        "Contrat d'assurance dommages aux biens.",
+        "services",
+        "open",
+        "66515000",
+        "draft",
+    ),
+)
+
+
+def _at(moment):
+    """Run the services as if the platform clock showed `moment` (see above)."""
+    from unittest import mock
+
+    from ebourgogne.core import clock
+
+    return mock.patch.object(clock, "now", lambda: moment)
+
+
+def _paris_day(days: int, hour: int):
+    """`hour`:00 Paris time, `days` days from today (an hour that exists once on every day)."""
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    from ebourgogne.core import clock
+
+    paris = ZoneInfo("Europe/Paris")
+    day = clock.now().astimezone(paris).date() + dt.timedelta(days=days)
+    return dt.datetime.combine(day, dt.time(hour, 0), tzinfo=paris).astimezone(dt.UTC)
+
+
+def _create_consultations(organisations: dict, users: dict) -> int:
+    import datetime as dt
+
+    from ebourgogne.consultations import services
+    from ebourgogne.consultations.models import State
+    from ebourgogne.core import clock
+
+    for spec in CONSULTATIONS:
+        agent = users[spec.agent]
+        organisation = organisations[spec.organisation]
+        bids = _paris_day(spec.deadline_in_days, 17 if spec.deadline_in_days % 2 else 12)
+        published_at = clock.now() - dt.timedelta(days=spec.published_days_ago, hours=2)
+        questions = bids - dt.timedelta(days=8)
+        fields = {
+            "reference": spec.reference,
+            "title": spec.title,
+            "object": spec.object,
+            "contract_type": spec.contract_type,
+            "procedure": spec.procedure,
+            "main_cpv": spec.main_cpv,
+            "additional_cpv": list(spec.additional_cpv),
+            "lots": [{"title": title, "main_cpv": code, "estimated_value": value} for title, code, value in spec.lots],
+            "estimated_value": spec.estimated_value,
+            "duration_months": spec.duration_months,
+            "commune": spec.commune,
+            "department": spec.department,
+            "insee_code": spec.insee_code,
+            "variants_allowed": spec.variants_allowed,
+            "required_documents": DOCUMENTS,
+            "contact_name": "Service de la commande publique",
+            "contact_email": f"marches.{spec.organisation}@{DEMO_DOMAIN}",
+            "questions_deadline": questions,
+            "bids_deadline": bids,
+            "planned_opening_at": bids + dt.timedelta(days=1),
+        }
+        when = published_at if spec.state != State.DRAFT else clock.now()
+        with _at(when - dt.timedelta(hours=1)):
+            consultation = services.consultation_create(acting_user=agent, organisation=organisation, **fields)
+        if spec.state == State.DRAFT:
+            continue
+        with _at(published_at):
+            services.consultation_publish(acting_user=agent, consultation=consultation)
+        if spec.state == State.PUBLISHED:
+            continue
+        if spec.state == State.CANCELLED:
+            with _at(published_at + dt.timedelta(days=3)):
+                services.consultation_cancel(acting_user=agent, consultation=consultation, reason=spec.reason)
+            continue
+        with _at(bids):
+            services.consultation_close(consultation=consultation)
+        if spec.state == State.CLOSED:
+            continue
+        with _at(bids + dt.timedelta(days=1, hours=1)):
+            services.consultation_open(acting_user=agent, consultation=consultation)
+        if spec.state == State.OPENED:
+            continue
+        with _at(bids + dt.timedelta(days=15)):
+            services.consultation_set_outcome(
+                acting_user=agent, consultation=consultation, outcome=spec.state, reason=spec.reason
+            )
+    return len(CONSULTATIONS)
 
 
 def _seed_bulk() -> str:

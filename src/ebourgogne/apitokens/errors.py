@@ -31,6 +31,10 @@ def consultation_not_found() -> str:
     return _("Consultation introuvable.")
 
 
+def question_not_found() -> str:
+    return _("Question introuvable.")
+
+
 def install(api: NinjaAPI) -> None:
     def _json(
         request: HttpRequest, status: int, detail: str, code: str = "", errors: dict | None = None

@@ -10,6 +10,7 @@ from django.urls import reverse
 from ebourgogne.apitokens.models import ApiToken
 from ebourgogne.consultations.models import Consultation
 from ebourgogne.core import clock
+from ebourgogne.questions.models import Question
 from ebourgogne.testing.authorisation import AUTHENTICATED, Operation, World
 from ebourgogne.testing.factories import ConsultationFactory
 
@@ -33,11 +34,31 @@ def _published(world: World) -> Consultation:
 
 
 def _row(world: World, key: str):
+    # The consultations are made on first use (the snapshot is taken before the URL is built).
     consultation = _draft(world) if key == "draft" else _published(world)
     return (
         Consultation.objects.filter(pk=consultation.pk)
         .values("title", "state", "bids_deadline", "end_reason", "published_at")
         .get()
+    )
+
+
+def _question(world: World) -> Question:
+    if "api_question" not in world.extra:
+        world.extra["api_question"] = Question.objects.create(
+            consultation=_published(world),
+            number=1,
+            text="Une visite est-elle obligatoire ?",
+            asker_email="entreprise@exemple.test",
+            asked_at=clock.now(),
+        )
+    return world.extra["api_question"]
+
+
+def _questions(world: World):
+    _question(world)  # made before the first snapshot
+    return sorted(
+        Question.objects.filter(consultation=_published(world)).values_list("number", "kind", "answer", "published_at")
     )
 
 
@@ -102,6 +123,36 @@ OPERATIONS = [
         url=lambda w: f"{BUYERS}/{w.buyer.slug}/consultations/{_published(w).pk}/cancel",
         data=lambda w: {"reason": "Besoin redéfini"},
         snapshot=lambda w: _row(w, "published"),
+    ),
+    Operation(
+        name="api.buyer_questions",
+        target="api GET /api/v1/buyers/{org_slug}/consultations/{int:consultation_id}/questions",
+        method="GET",
+        api=True,
+        permission="questions.answer",
+        url=lambda w: f"{BUYERS}/{w.buyer.slug}/consultations/{_question(w).consultation_id}/questions",
+        snapshot=lambda w: _questions(w),
+        changes=False,
+    ),
+    Operation(
+        name="api.question_answer",
+        target="api POST /api/v1/buyers/{org_slug}/consultations/{int:consultation_id}/questions/{int:number}/answer",
+        method="POST",
+        api=True,
+        permission="questions.answer",
+        url=lambda w: f"{BUYERS}/{w.buyer.slug}/consultations/{_question(w).consultation_id}/questions/1/answer",
+        data=lambda w: {"answer": "Non, elle est facultative."},
+        snapshot=lambda w: _questions(w),
+    ),
+    Operation(
+        name="api.information_publish",
+        target="api POST /api/v1/buyers/{org_slug}/consultations/{int:consultation_id}/information",
+        method="POST",
+        api=True,
+        permission="questions.answer",
+        url=lambda w: f"{BUYERS}/{w.buyer.slug}/consultations/{_published(w).pk}/information",
+        data=lambda w: {"text": "La visite aura lieu le 12 janvier."},
+        snapshot=lambda w: _questions(w),
     ),
     Operation(
         name="apitokens.create",

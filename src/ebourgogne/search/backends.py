@@ -50,12 +50,11 @@ ENTRY_FROM = (
 class Match:
     """What a keyword search adds to the search SQL."""
 
-    join: str
+    source: str  # the FROM clause, naming the index table `e`
     where: str
     rank: str  # an ORDER BY term, best first
-    params_join: tuple
+    params_source: tuple
     params_where: tuple
-    params_rank: tuple
 
 
 class PostgresBackend:
@@ -83,17 +82,16 @@ class PostgresBackend:
         cursor.execute(f"DELETE FROM {T_ENTRY} WHERE {where}", params)  # noqa: S608
 
     def clear(self, cursor) -> None:
-        cursor.execute(f"TRUNCATE {T_ENTRY}")
+        cursor.execute(f"DELETE FROM {T_ENTRY}")  # noqa: S608 (TRUNCATE fails with deferred constraints pending)
 
     def match(self, words: list[str]) -> Match:
         query = " ".join(words)
         return Match(
-            join="CROSS JOIN plainto_tsquery('ebourgogne_fr', search_fold(%s)) AS query",
+            source=f"{T_ENTRY} e CROSS JOIN plainto_tsquery('ebourgogne_fr', search_fold(%s)) AS query",
             where="e.document @@ query",
             rank="ts_rank(e.document, query) DESC",
-            params_join=(query,),
+            params_source=(query,),
             params_where=(),
-            params_rank=(),
         )
 
 
@@ -137,10 +135,8 @@ class SqliteBackend:
         return count
 
     def remove(self, cursor, where: str, params: tuple) -> None:
-        cursor.execute(
-            f"DELETE FROM {FTS_TABLE} WHERE rowid IN (SELECT consultation_id FROM {T_ENTRY} WHERE {where})",  # noqa: S608
-            params,
-        )
+        # By rowid, not through the index rows: rows of deleted consultations (cascade) go too.
+        cursor.execute(f"DELETE FROM {FTS_TABLE} WHERE {where.replace('consultation_id', 'rowid')}", params)  # noqa: S608
         cursor.execute(f"DELETE FROM {T_ENTRY} WHERE {where}", params)  # noqa: S608
 
     def clear(self, cursor) -> None:
@@ -150,14 +146,18 @@ class SqliteBackend:
     def match(self, words: list[str]) -> Match:
         # Each word stemmed and quoted: an FTS5 string, never an operator (words hold letters and digits only).
         expression = " ".join(f'"{text.stem(word)}"' for word in words)
+        # The full-text match first, then the index rows of its matches (CROSS JOIN keeps that order in
+        # SQLite; otherwise the planner may walk the index table and run the match for each row).
+        # bm25: lower is better; the title weighs more than the object, the object more than the rest.
         return Match(
-            join=f"JOIN {FTS_TABLE} ON {FTS_TABLE}.rowid = e.consultation_id",
-            where=f"{FTS_TABLE} MATCH %s",
-            # bm25: lower is better; title weighs more than the object, the object more than the rest.
-            rank=f"bm25({FTS_TABLE}, 10.0, 4.0, 1.0) ASC",
-            params_join=(),
-            params_where=(expression,),
-            params_rank=(),
+            source=(
+                f"(SELECT rowid AS fts_id, bm25({FTS_TABLE}, 10.0, 4.0, 1.0) AS fts_rank FROM {FTS_TABLE} "  # noqa: S608
+                f"WHERE {FTS_TABLE} MATCH %s) AS m CROSS JOIN {T_ENTRY} e ON e.consultation_id = m.fts_id"
+            ),
+            where="",
+            rank="m.fts_rank ASC",
+            params_source=(expression,),
+            params_where=(),
         )
 
 

@@ -182,18 +182,19 @@ def _paris_midnight_utc(day: dt.date) -> dt.datetime:
 def _sql(criteria: Criteria, now: dt.datetime, *, ranked: bool):
     """FROM ... WHERE ... of a search, with its parameters (joins first, then conditions)."""
     adapt = connection.ops.adapt_datetimefield_value
-    joins: list[str] = []
-    join_params: list = []
+    source = f"{T_ENTRY} e"
+    source_params: list = []
     where: list[str] = []
     params: list = []
     rank = ""
     words = text.query_words(criteria.q)
     if words:
         match = backend().match(words)
-        joins.append(match.join)
-        join_params += match.params_join
-        where.append(match.where)
-        params += match.params_where
+        source = match.source
+        source_params += match.params_source
+        if match.where:
+            where.append(match.where)
+            params += match.params_where
         rank = match.rank if ranked else ""
 
     if criteria.state == StateFilter.OPEN:
@@ -235,10 +236,10 @@ def _sql(criteria: Criteria, now: dt.datetime, *, ranked: bool):
         where.append("e.estimated_value <= %s")
         params.append(criteria.value_max if decimal else float(criteria.value_max))
 
-    sql = f"FROM {T_ENTRY} e " + " ".join(joins)
+    sql = f"FROM {source}"
     if where:
         sql += " WHERE " + " AND ".join(f"({condition})" for condition in where)
-    return sql, [*join_params, *params], rank, words
+    return sql, [*source_params, *params], rank, words
 
 
 _ORDER = {

@@ -30,12 +30,13 @@ def test_footer_links_the_accessibility_statement_legal_notice_and_contact(clien
         assert f'href="{reverse(name)}"' in page
 
 
-def test_home_shows_a_placeholder_not_a_fake_search(client):
+def test_home_offers_the_consultation_search(client):
     page = client.get(reverse("portal:home")).content.decode()
 
     assert "Rechercher une consultation" in page
-    assert 'type="search"' not in page
-    assert 'method="get"' not in page
+    assert f'action="{reverse("search:search")}"' in page
+    assert 'type="search"' in page and 'name="q"' in page
+    assert f'href="{reverse("search:search")}"' in page  # also in the navigation
 
 
 @pytest.mark.parametrize("role", ["entreprises", "acheteurs", "commission", "exploitants"])

@@ -1,0 +1,173 @@
+"""Benchmark `search`: latency of realistic portal searches at 10,000 and at 1,000,000 consultations.
+
+Method (docs/benchmarks.md, section `search`): a fresh data folder and database (SQLite in the folder,
+or a throw-away database on the PostgreSQL server of DATABASE_URL); a child process migrates, seeds
+200 buyers and 10,000 consultations (`consultations.seeding`, search index filled in bulk), measures,
+then seeds up to 1,000,000 and measures again. Each measure runs every query of QUERIES `repeat` times
+after two warm-up runs, in-process:
+  - selector: `search.selectors.search(criteria)` (the SQL of the page and the capped count),
+  - view:     GET /consultations/?... through Django's test client (form, selector, template, middleware).
+p95 over every run of every query. ratio = p95(1M) / p95(10k) of the selector; goal: ratio <= 2 and
+p95(1M) < 100 ms (selector and view).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+NAME = "search"
+DESCRIPTION = (
+    "p95 latency of realistic portal searches (keywords + filters) at 10,000 and 1,000,000 consultations, "
+    "through the search selector and through the view. Goal: p95(1M) <= 2 x p95(10k) and p95 < 100 ms."
+)
+GOAL_RATIO = 2.0
+GOAL_MS = 100.0
+
+FULL = {"sizes": (10_000, 1_000_000), "repeat": 15, "buyers": 200}
+QUICK = {"sizes": (500, 2_000), "repeat": 3, "buyers": 20}
+
+# Query strings of the portal's search page (the same parameters as the form).
+QUERIES = (
+    "q=voirie&department=21",
+    "cpv=45000000&closing_within=30",
+    "q=restauration+scolaire&procedure=mapa",
+    "contract_type=services&value_min=100000&value_max=500000",
+    "q=maintenance+informatique",
+    "",
+    "q=%C3%A9cole&sort=deadline",
+    "department=71&procedure=open&sort=published",
+    "q=travaux&state=past",
+    "cpv=55524000&department=89",
+    "q=fourniture+de+repas&page=3",
+    "state=all&sort=value&value_min=1000000",
+)
+
+
+def log(message: str) -> None:
+    print(f"[search] {message}", file=sys.stderr, flush=True)
+
+
+def _p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(0.95 * (len(ordered) - 1))))]
+
+
+def _measure(repeat: int) -> dict:
+    from django.http import QueryDict
+    from django.test import Client
+
+    from ebourgogne.search import selectors
+    from ebourgogne.search.forms import SearchForm
+
+    client = Client()
+    selector_ms: list[float] = []
+    view_ms: list[float] = []
+    per_query = {}
+    for query in QUERIES:
+        form = SearchForm(QueryDict(query))
+        if not form.is_valid():
+            raise SystemExit(f"bench search: invalid query {query!r}: {form.errors}")
+        criteria, page = form.criteria(), form.cleaned_data["page"]
+        found = selectors.search(criteria, page=page)
+        for _ in range(2):
+            selectors.search(criteria, page=page)
+            client.get("/consultations/?" + query)
+        times_s, times_v = [], []
+        for _ in range(repeat):
+            started = time.perf_counter()
+            selectors.search(criteria, page=page)
+            times_s.append((time.perf_counter() - started) * 1000)
+            started = time.perf_counter()
+            response = client.get("/consultations/?" + query)
+            times_v.append((time.perf_counter() - started) * 1000)
+            if response.status_code not in (200, 404):  # 404: a page beyond the last (small sizes)
+                raise SystemExit(f"bench search: {query!r} answered {response.status_code}")
+        selector_ms += times_s
+        view_ms += times_v
+        per_query[query or "(default listing)"] = {
+            "results": found.count,
+            "selector_median_ms": round(statistics.median(times_s), 2),
+            "view_median_ms": round(statistics.median(times_v), 2),
+        }
+    return {
+        "selector_p95_ms": round(_p95(selector_ms), 2),
+        "view_p95_ms": round(_p95(view_ms), 2),
+        "queries": per_query,
+    }
+
+
+def child(sizes: list[int], repeat: int, buyers: int) -> None:
+    """Runs in the benchmark's own environment: migrate, seed step by step, measure."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ebourgogne.settings")
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    from ebourgogne.consultations.seeding import seed_consultations
+    from ebourgogne.organisations.seeding import seed
+
+    call_command("migrate", interactive=False, verbosity=0)
+    seed(buyers=buyers, companies=0, seed=1)
+    figures = {"database": settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1], "sizes": {}}
+    total = 0
+    for size in sizes:
+        started = time.perf_counter()
+        counts = seed_consultations(count=size - total, seed=size, progress=None)
+        seconds = time.perf_counter() - started
+        total = size
+        log(f"{figures['database']}: {size} consultations ({counts['indexed']} new in the index) in {seconds:.1f} s")
+        measured = _measure(repeat)
+        measured["seed_seconds"] = round(seconds, 1)
+        measured["seeded"] = counts
+        figures["sizes"][str(size)] = measured
+        log(f"  selector p95 {measured['selector_p95_ms']} ms, view p95 {measured['view_p95_ms']} ms")
+    print(json.dumps(figures))
+
+
+def run(quick: bool) -> dict:
+    from bench.pages import _database
+
+    settings = QUICK if quick else FULL
+    root = Path(__file__).resolve().parent.parent
+    with tempfile.TemporaryDirectory(prefix="ebourgogne-bench-search-") as folder, _database(Path(folder)) as url:
+        env = {**os.environ, "EBOURGOGNE_DATA_DIR": folder, "EBOURGOGNE_ALLOWED_HOSTS": "testserver"}
+        env.pop("DJANGO_SETTINGS_MODULE", None)
+        if url:
+            env["DATABASE_URL"] = url
+        else:
+            env.pop("DATABASE_URL", None)
+        sizes = ",".join(str(size) for size in settings["sizes"])
+        args = [sys.executable, "-m", "bench.search", sizes, str(settings["repeat"]), str(settings["buyers"])]
+        result = subprocess.run(args, env=env, cwd=root, stdout=subprocess.PIPE, check=False, text=True)  # noqa: S603
+        if result.returncode != 0:
+            raise SystemExit(f"bench search: the measuring process failed ({result.returncode})")
+        figures = json.loads(result.stdout.strip().splitlines()[-1])
+    small, large = (figures["sizes"][str(size)] for size in settings["sizes"])
+    ratio = large["selector_p95_ms"] / max(small["selector_p95_ms"], 0.001)
+    met = ratio <= GOAL_RATIO and large["selector_p95_ms"] < GOAL_MS and large["view_p95_ms"] < GOAL_MS and not quick
+    return {
+        "name": NAME,
+        "ratio": round(ratio, 3),
+        "goal": f"ratio <= {GOAL_RATIO} and p95 < {GOAL_MS:.0f} ms",
+        "met": met,
+        "quick": quick,
+        "database": figures["database"],
+        "p95_ms": {
+            size: {"selector": data["selector_p95_ms"], "view": data["view_p95_ms"]}
+            for size, data in figures["sizes"].items()
+        },
+        "figures": figures,
+    }
+
+
+if __name__ == "__main__":
+    child([int(size) for size in sys.argv[1].split(",")], int(sys.argv[2]), int(sys.argv[3]))

@@ -313,3 +313,14 @@ def test_the_buyer_block_shows_counts_and_the_r2132_6_limit(rf, consultation, co
     assert "R2132-6" in html and "Publier une information" in html
     limit = services.answer_limit(consultation)
     assert limit.astimezone(dt.timezone(dt.timedelta(hours=1))).strftime("%H:%M") in html
+
+
+def test_the_consultation_pages_carry_the_questions_blocks(client, consultation, company, company_member, buyer_agent):
+    answered(consultation, company, company_member, buyer_agent, "Visite ?", "Le 12 mars.")
+    page = client.get(reverse("consultations_public:detail", args=[consultation.pk])).content.decode()
+    assert 'id="questions"' in page and "Le 12 mars." in page and "Connectez-vous pour poser une question" in page
+    assert company.name not in page
+    sign_in(client, buyer_agent)
+    page = client.get(reverse("consultations_buyer:detail", args=[consultation.organisation.slug, consultation.pk]))
+    html = page.content.decode()
+    assert page.status_code == 200 and "1 question reçue" in html and "Voir les questions et y répondre" in html

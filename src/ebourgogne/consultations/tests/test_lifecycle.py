@@ -257,6 +257,8 @@ def test_two_closers_at_once_close_each_consultation_once(buyer):
     for thread in threads:
         thread.join()
     assert not errors, errors
+    with time_machine.travel(now + 2 * SECOND, tick=False):
+        results.append(services.close_due_consultations())  # the next run: whatever a busy database left
     closed = sorted(pk for result in results for pk in result)
     assert closed == sorted(consultation.pk for consultation in consultations)
     for consultation in consultations:

@@ -132,6 +132,12 @@ def test_create_through_the_form(client, frozen, buyer, buyer_agent):
     detail = _text(client.get(response["Location"]))
     assert "03/06/2026 à 17:00 (heure de Paris)" in detail
     assert "Consultation créée" in detail  # the event log
+    journal = reverse("audit:org_events", args=[buyer.slug]) + (
+        f"?object_type=consultations.consultation&object_id={consultation.pk}"
+    )
+    assert journal in detail.replace("&amp;", "&")
+    response = client.get(journal)
+    assert response.status_code == 200 and "Consultation créée" in _text(response)
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,91 @@
+"""In Chromium: a buyer agent signs in with their password and TOTP code, creates a consultation (a lot,
+a CPV code picked from the searchable tree) and publishes it; the public page shows it. axe-core checks
+every page visited."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django_scopes import scopes_disabled
+from playwright.sync_api import expect
+
+from ebourgogne.consultations.models import Consultation, ConsultationCpv, State
+from ebourgogne.core import clock
+from ebourgogne.organisations.roles import Role
+from ebourgogne.testing.browser import assert_accessible, totp_code
+from ebourgogne.testing.factories import DEMO_PASSWORD, BuyerFactory, make_member, totp_secret
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_buyer_agent_creates_and_publishes_a_consultation(browser_page):
+    page = browser_page
+    buyer = BuyerFactory(name="Commune de Tonnerre", slug="commune-de-tonnerre")
+    agent = make_member(buyer, Role.BUYER_AGENT)
+    secret = totp_secret(agent)
+
+    page.goto("/comptes/login/")
+    page.locator("input[name=login]").fill(agent.email)
+    page.locator("input[name=password]").fill(DEMO_PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_url("**/comptes/2fa/authenticate/")
+    page.locator("input[name=code]").fill(totp_code(secret))
+    page.locator("main form button[type=submit]").first.click()
+    page.wait_for_url("**/compte/")
+
+    page.goto(f"/organisations/{buyer.slug}/")
+    page.locator("nav.org-nav").get_by_role("link", name="Consultations").click()
+    page.wait_for_url(f"**/organisations/{buyer.slug}/consultations/")
+    assert_accessible(page, context="consultations list (empty)")
+    page.get_by_role("link", name="Créer une consultation").click()
+    page.wait_for_url("**/consultations/nouvelle/")
+    assert_accessible(page, context="consultation form")
+
+    today = clock.now().date()
+    page.locator("input[name=reference]").fill("2026-VOI-001")
+    page.locator("input[name=title]").fill("Peinture des bâtiments communaux")
+    page.locator("textarea[name=object]").fill("Travaux de peinture intérieure de l'école et de la mairie.")
+    page.locator("select[name=contract_type]").select_option("works")
+    page.locator("select[name=procedure]").select_option("mapa")
+    page.locator("input[name=contact_email]").fill("mairie@tonnerre.test")
+    page.locator("input[name=questions_deadline_0]").fill(str(today + dt.timedelta(days=20)))
+    page.locator("input[name=questions_deadline_1]").fill("12:00")
+    page.locator("input[name=bids_deadline_0]").fill(str(today + dt.timedelta(days=30)))
+    page.locator("input[name=bids_deadline_1]").fill("17:00")
+    page.locator("input[name=lots-0-title]").fill("École")
+
+    # The CPV picker: search as one types (htmx), then pick the main code; nothing is saved yet.
+    page.locator("input[name=cpv_q]").fill("travaux de peinture")
+    expect(page.locator("#cpv-results li")).not_to_have_count(0)
+    assert_accessible(page, context="CPV search results")
+    page.locator("#cpv-results").get_by_role("button", name="Code principal 45442100").click()
+    expect(page.locator("input[name=main_cpv]")).to_have_value("45442100")
+    # The values typed so far survived the round trip.
+    expect(page.locator("input[name=title]")).to_have_value("Peinture des bâtiments communaux")
+    with scopes_disabled():
+        assert not Consultation.objects.exists()
+
+    page.get_by_role("button", name="Créer le brouillon").click()
+    page.wait_for_url(f"**/organisations/{buyer.slug}/consultations/*/")
+    assert "Consultation créée" in page.content()
+    assert_accessible(page, context="draft page")
+
+    page.get_by_role("link", name="Publier", exact=True).click()
+    page.wait_for_url("**/publier/")
+    assert_accessible(page, context="publish confirmation")
+    page.get_by_role("button", name="Publier maintenant").click()
+    page.wait_for_url(f"**/organisations/{buyer.slug}/consultations/*/")
+    expect(page.locator(".lead .tag")).to_have_text("En cours")
+    assert_accessible(page, context="published consultation")
+
+    with scopes_disabled():
+        consultation = Consultation.objects.get()
+        assert consultation.state == State.PUBLISHED
+        assert ConsultationCpv.objects.filter(consultation=consultation, cpv_id="45442100", is_main=True).exists()
+
+    page.get_by_role("link", name="Voir la page publique").click()
+    page.wait_for_url(f"**/consultations/{consultation.pk}/")
+    assert "Peinture des bâtiments communaux" in page.content()
+    assert "(heure de Paris)" in page.content()
+    assert_accessible(page, context="public consultation page")

@@ -40,9 +40,11 @@ def _register_routers() -> None:
     api.add_router("/consultations", consultations_router)
     api.add_router("/buyers", consultations_buyer_router)
 
+    from ebourgogne.dce.api import buyer_router as dce_buyer_router
     from ebourgogne.dce.api import router as dce_router
 
     api.add_router("/consultations", dce_router)
+    api.add_router("/buyers", dce_buyer_router)
 
     from ebourgogne.questions.api import buyer_router as questions_buyer_router
     from ebourgogne.questions.api import router as questions_router

@@ -35,6 +35,26 @@ def question_not_found() -> str:
     return _("Question introuvable.")
 
 
+def file_not_found() -> str:
+    return _("Ce fichier ne fait pas partie du DCE en préparation.")
+
+
+def upload_refused() -> str:
+    return _(
+        "Envoyez un seul fichier, en multipart/form-data dans le champ « file » (ou, pour un petit fichier, en "
+        "JSON avec name et content_base64), sans dépasser la place restante dans le DCE."
+    )
+
+
+def upload_too_large(left: str, limit: str) -> str:
+    return _(
+        "Le fichier dépasse la place restante dans le DCE (%(left)s sur %(limit)s) : il n'a pas été enregistré."
+    ) % {
+        "left": left,
+        "limit": limit,
+    }
+
+
 def install(api: NinjaAPI) -> None:
     def _json(
         request: HttpRequest, status: int, detail: str, code: str = "", errors: dict | None = None
@@ -81,7 +101,7 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(DomainError)
     def _domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
-        status = {"not_found": 404, "forbidden": 403}.get(exc.code, 400)
+        status = {"not_found": 404, "forbidden": 403, "too_large": 413}.get(exc.code, 400)
         return _json(request, status, str(exc.message), exc.code, getattr(exc, "errors", None))
 
     @api.exception_handler(Http404)

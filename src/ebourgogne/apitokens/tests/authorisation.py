@@ -10,6 +10,7 @@ from django.urls import reverse
 from ebourgogne.apitokens.models import ApiToken
 from ebourgogne.consultations.models import Consultation
 from ebourgogne.core import clock
+from ebourgogne.dce.models import DceFile, DceVersion
 from ebourgogne.questions.models import Question
 from ebourgogne.testing.authorisation import AUTHENTICATED, Operation, World
 from ebourgogne.testing.factories import ConsultationFactory
@@ -59,6 +60,42 @@ def _questions(world: World):
     _question(world)  # made before the first snapshot
     return sorted(
         Question.objects.filter(consultation=_published(world)).values_list("number", "kind", "answer", "published_at")
+    )
+
+
+def _dce_published(world: World):
+    """A published consultation with a file waiting in the DCE being prepared (made on first use)."""
+    if "api_dce" not in world.extra:
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        from ebourgogne.dce import services
+
+        consultation = ConsultationFactory(organisation=world.buyer, reference="API-DCE", published=True)
+        services.upload_file(
+            acting_user=world.buyer_admin,
+            consultation=consultation,
+            uploaded=SimpleUploadedFile("RC.pdf", b"%PDF-1.7 reglement", content_type="application/pdf"),
+        )
+        world.extra["api_dce"] = consultation
+    return world.extra["api_dce"]
+
+
+def _first_file(world: World) -> int:
+    from django_scopes import scopes_disabled
+
+    with scopes_disabled():
+        return DceFile.objects.filter(consultation=_dce_published(world)).values_list("pk", flat=True).first()
+
+
+def _dce_files(world: World):
+    return sorted(
+        DceFile.objects.filter(consultation=_dce_published(world)).values_list("name", "added_in_id", "removed_in_id")
+    )
+
+
+def _dce_versions(world: World):
+    return sorted(
+        DceVersion.objects.filter(consultation=_dce_published(world)).values_list("number", "published_at", "reason")
     )
 
 
@@ -153,6 +190,35 @@ OPERATIONS = [
         url=lambda w: f"{BUYERS}/{w.buyer.slug}/consultations/{_published(w).pk}/information",
         data=lambda w: {"text": "La visite aura lieu le 12 janvier."},
         snapshot=lambda w: _questions(w),
+    ),
+    Operation(
+        name="api.dce_upload",
+        target="api POST /api/v1/buyers/{org_slug}/consultations/{int:consultation_id}/documents",
+        method="POST",
+        api=True,
+        permission="dce.manage",
+        url=lambda w: f"{BUYERS}/{w.buyer.slug}/consultations/{_dce_published(w).pk}/documents",
+        data=lambda w: {"name": "CCTP.txt", "content_base64": "Y2xhdXNlcw=="},
+        snapshot=lambda w: _dce_files(w),
+    ),
+    Operation(
+        name="api.dce_remove",
+        target="api DELETE /api/v1/buyers/{org_slug}/consultations/{int:consultation_id}/documents/{int:file_id}",
+        method="DELETE",
+        api=True,
+        permission="dce.manage",
+        url=lambda w: f"{BUYERS}/{w.buyer.slug}/consultations/{_dce_published(w).pk}/documents/{_first_file(w)}",
+        snapshot=lambda w: _dce_files(w),
+    ),
+    Operation(
+        name="api.dce_publish",
+        target="api POST /api/v1/buyers/{org_slug}/consultations/{int:consultation_id}/documents/publish",
+        method="POST",
+        api=True,
+        permission="dce.manage",
+        url=lambda w: f"{BUYERS}/{w.buyer.slug}/consultations/{_dce_published(w).pk}/documents/publish",
+        data=lambda w: {"reason": "Ajout du règlement de la consultation"},
+        snapshot=lambda w: _dce_versions(w),
     ),
     Operation(
         name="apitokens.create",

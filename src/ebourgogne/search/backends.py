@@ -84,8 +84,32 @@ class PostgresBackend:
     def clear(self, cursor) -> None:
         cursor.execute(f"DELETE FROM {T_ENTRY}")  # noqa: S608 (TRUNCATE fails with deferred constraints pending)
 
-    def match(self, words: list[str]) -> Match:
+    def matches_more_than(self, words: list[str], limit: int) -> bool:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT COUNT(*) FROM (SELECT 1 FROM {T_ENTRY} "  # noqa: S608
+                "WHERE document @@ plainto_tsquery('ebourgogne_fr', search_fold(%s)) LIMIT %s) AS m",
+                [" ".join(words), limit + 1],
+            )
+            return cursor.fetchone()[0] > limit
+
+    def match(self, words: list[str], window: int | None = None) -> Match:
         query = " ".join(words)
+        if window:
+            source = (
+                f"(SELECT w.consultation_id AS fts_id FROM {T_ENTRY} w "  # noqa: S608
+                "WHERE w.document @@ plainto_tsquery('ebourgogne_fr', search_fold(%s)) "
+                f"ORDER BY w.consultation_id DESC LIMIT {int(window)}) AS m "
+                f"JOIN {T_ENTRY} e ON e.consultation_id = m.fts_id "
+                "CROSS JOIN plainto_tsquery('ebourgogne_fr', search_fold(%s)) AS query"
+            )
+            return Match(
+                source=source,
+                where="",
+                rank="ts_rank(e.document, query) DESC",
+                params_source=(query, query),
+                params_where=(),
+            )
         return Match(
             source=f"{T_ENTRY} e CROSS JOIN plainto_tsquery('ebourgogne_fr', search_fold(%s)) AS query",
             where="e.document @@ query",
@@ -143,20 +167,33 @@ class SqliteBackend:
         cursor.execute(f"DELETE FROM {T_ENTRY}")  # noqa: S608
         cursor.execute(f"DELETE FROM {FTS_TABLE}")  # noqa: S608
 
-    def match(self, words: list[str]) -> Match:
+    @staticmethod
+    def _expression(words: list[str]) -> str:
         # Each word stemmed and quoted: an FTS5 string, never an operator (words hold letters and digits only).
-        expression = " ".join(f'"{text.stem(word)}"' for word in words)
+        return " ".join(f'"{text.stem(word)}"' for word in words)
+
+    def matches_more_than(self, words: list[str], limit: int) -> bool:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT COUNT(*) FROM (SELECT 1 FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s LIMIT %s)",  # noqa: S608
+                [self._expression(words), limit + 1],
+            )
+            return cursor.fetchone()[0] > limit
+
+    def match(self, words: list[str], window: int | None = None) -> Match:
         # The full-text match first, then the index rows of its matches (CROSS JOIN keeps that order in
         # SQLite; otherwise the planner may walk the index table and run the match for each row).
         # bm25: lower is better; the title weighs more than the object, the object more than the rest.
+        # With a window, FTS5 walks its matches from the highest rowid and scores only `window` of them.
+        limit = f" ORDER BY rowid DESC LIMIT {int(window)}" if window else ""
         return Match(
             source=(
                 f"(SELECT rowid AS fts_id, bm25({FTS_TABLE}, 10.0, 4.0, 1.0) AS fts_rank FROM {FTS_TABLE} "  # noqa: S608
-                f"WHERE {FTS_TABLE} MATCH %s) AS m CROSS JOIN {T_ENTRY} e ON e.consultation_id = m.fts_id"
+                f"WHERE {FTS_TABLE} MATCH %s{limit}) AS m CROSS JOIN {T_ENTRY} e ON e.consultation_id = m.fts_id"
             ),
             where="",
             rank="m.fts_rank ASC",
-            params_source=(expression,),
+            params_source=(self._expression(words),),
             params_where=(),
         )
 

@@ -52,7 +52,7 @@ class SearchEntry(models.Model):
             models.Index(fields=["organisation", "state", "bids_deadline"], name="search_org_state_deadline"),
             models.Index(fields=["buyer_slug", "published_at"], name="search_buyer_published"),
             models.Index(fields=["procedure", "state", "bids_deadline"], name="search_proc_state_deadline"),
-            models.Index(fields=["estimated_value"], name="search_value"),
+            models.Index(fields=["estimated_value", "consultation"], name="search_value"),
         ]
 
     def __str__(self) -> str:

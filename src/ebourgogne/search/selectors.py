@@ -1,10 +1,16 @@
 """Reads of the portal's search: public consultations only (the index holds nothing else).
 
-`search(criteria, page=)` runs one SQL query on the index for the page and one capped count: the
-count stops at COUNT_CAP + 1 rows ("more than 1,000 results"), because an exact count over a million
-consultations costs more than the page itself. Pages are offsets with a cap (MAX_PAGES): an ordering
-always ends with the consultation id, so paging never skips nor repeats a consultation while the
-index does not change.
+`search(criteria, page=)` runs one SQL query for the page (one row more than the page, to know whether
+another follows) and one capped count: the count stops at COUNT_CAP + 1 rows ("more than 200
+results"), because an exact count over a million consultations costs more than the page itself.
+Pages are offsets with a cap (MAX_PAGES): an ordering always ends with the consultation id, so paging
+never skips nor repeats a consultation while the index does not change.
+
+Keywords that match a great many consultations (more than WINDOW) are searched among the WINDOW most
+recently indexed matches (highest ids) when that is enough to fill the capped count: ranking every
+match of a common word ("travaux") over a million consultations costs time proportional to the number
+of matches, the window keeps it bounded. When the window gives COUNT_CAP results or fewer, the search
+runs again over every match, so a selective filter never misses an older consultation.
 """
 
 from __future__ import annotations
@@ -28,7 +34,8 @@ from ebourgogne.search.models import SearchEntry
 PARIS = ZoneInfo("Europe/Paris")
 PER_PAGE = 20
 MAX_PAGES = 50  # 1,000 results: beyond, refine the search
-COUNT_CAP = PER_PAGE * MAX_PAGES
+COUNT_CAP = PER_PAGE * 10  # exact count up to 200 results
+WINDOW = 5000  # most recent keyword matches searched first (see above)
 
 T_CPV_LINK = ConsultationCpv._meta.db_table
 
@@ -136,13 +143,21 @@ class Page:
     per_page: int = PER_PAGE
     sort: str = ""
     words: list[str] = field(default_factory=list)
+    more: bool = False  # another result follows this page
 
     @property
     def count_capped(self) -> bool:
         return self.count > COUNT_CAP
 
     @property
-    def pages(self) -> int:
+    def count_cap(self) -> int:
+        return COUNT_CAP
+
+    @property
+    def pages(self) -> int | None:
+        """The number of pages, or None when the count is capped."""
+        if self.count_capped:
+            return None
         return max(1, min(MAX_PAGES, math.ceil(self.count / self.per_page)))
 
     @property
@@ -151,11 +166,15 @@ class Page:
 
     @property
     def has_next(self) -> bool:
-        return self.number < self.pages
+        return self.more and self.number < MAX_PAGES
+
+    @property
+    def has_other_pages(self) -> bool:
+        return self.has_previous or self.has_next
 
     @property
     def out_of_range(self) -> bool:
-        return self.number > self.pages
+        return self.number > 1 and not self.results
 
     @property
     def start_index(self) -> int:
@@ -179,7 +198,7 @@ def _paris_midnight_utc(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(0, 0), tzinfo=PARIS).astimezone(dt.UTC)
 
 
-def _sql(criteria: Criteria, now: dt.datetime, *, ranked: bool):
+def _sql(criteria: Criteria, now: dt.datetime, *, ranked: bool, window: int | None = None):
     """FROM ... WHERE ... of a search, with its parameters (joins first, then conditions)."""
     adapt = connection.ops.adapt_datetimefield_value
     source = f"{T_ENTRY} e"
@@ -189,7 +208,7 @@ def _sql(criteria: Criteria, now: dt.datetime, *, ranked: bool):
     rank = ""
     words = text.query_words(criteria.q)
     if words:
-        match = backend().match(words)
+        match = backend().match(words, window=window)
         source = match.source
         source_params += match.params_source
         if match.where:
@@ -245,7 +264,11 @@ def _sql(criteria: Criteria, now: dt.datetime, *, ranked: bool):
 _ORDER = {
     Sort.DEADLINE: "e.bids_deadline ASC, e.consultation_id ASC",
     Sort.PUBLISHED: "e.published_at DESC, e.consultation_id DESC",
-    Sort.VALUE: "CASE WHEN e.estimated_value IS NULL THEN 1 ELSE 0 END, e.estimated_value DESC, e.consultation_id ASC",
+}
+# Highest value first, consultations without a value last (SQLite sorts NULL lowest, PostgreSQL highest).
+_ORDER_VALUE = {
+    "postgresql": "e.estimated_value DESC NULLS LAST, e.consultation_id DESC",
+    "sqlite": "e.estimated_value DESC, e.consultation_id DESC",
 }
 _COLUMNS = (
     "e.consultation_id, e.reference, e.title, e.buyer_name, e.buyer_slug, e.procedure, e.contract_type, "
@@ -253,20 +276,45 @@ _COLUMNS = (
 )
 
 
+def _count(from_where: str, params: list) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT COUNT(*) FROM (SELECT 1 {from_where} LIMIT %s) AS capped",  # noqa: S608
+            [*params, COUNT_CAP + 1],
+        )
+        return cursor.fetchone()[0]
+
+
 def search(criteria: Criteria, *, page: int = 1, per_page: int = PER_PAGE, count: bool = True) -> Page:
     """One page of public consultations matching `criteria`. `page` beyond the last gives no results
     (Page.out_of_range tells); pages beyond MAX_PAGES are refused by the caller (forms)."""
     now = clock.now()
     sort = criteria.effective_sort()
-    from_where, params, rank, words = _sql(criteria, now, ranked=sort == Sort.RELEVANCE)
-    order = f"{rank}, e.bids_deadline ASC, e.consultation_id ASC" if rank else _ORDER[sort]
+    ranked = sort == Sort.RELEVANCE
+    words = text.query_words(criteria.q)
+    total: int | None = None
+    from_where, params, rank, words = _sql(criteria, now, ranked=ranked)
+    if words and backend().matches_more_than(words, WINDOW):
+        windowed = _sql(criteria, now, ranked=ranked, window=WINDOW)
+        total = _count(windowed[0], windowed[1])
+        if total > COUNT_CAP:  # enough among the recent matches: keep the window
+            from_where, params, rank, words = windowed
+        else:
+            total = None
+    if sort == Sort.VALUE:
+        order = _ORDER_VALUE[connection.vendor]
+    elif rank:
+        order = f"{rank}, e.bids_deadline ASC, e.consultation_id ASC"
+    else:
+        order = _ORDER[sort]
     offset = (page - 1) * per_page
     url = consultation_url_template()
     rows = list(
         SearchEntry.objects.raw(
-            f"SELECT {_COLUMNS} {from_where} ORDER BY {order} LIMIT %s OFFSET %s", [*params, per_page, offset]
+            f"SELECT {_COLUMNS} {from_where} ORDER BY {order} LIMIT %s OFFSET %s", [*params, per_page + 1, offset]
         )
     )
+    more = len(rows) > per_page
     results = [
         Result(
             id=row.consultation_id,
@@ -284,20 +332,13 @@ def search(criteria: Criteria, *, page: int = 1, per_page: int = PER_PAGE, count
             bids_deadline=row.bids_deadline,
             url=url.format(pk=row.consultation_id),
         )
-        for row in rows
+        for row in rows[:per_page]
     ]
-    with connection.cursor() as cursor:
+    if not count:
         total = 0
-        if count:
-            if offset == 0 and len(rows) < per_page:
-                total = len(rows)
-            else:
-                cursor.execute(
-                    f"SELECT COUNT(*) FROM (SELECT 1 {from_where} LIMIT %s) AS capped",  # noqa: S608
-                    [*params, COUNT_CAP + 1],
-                )
-                total = cursor.fetchone()[0]
-    return Page(results=results, number=page, count=total, per_page=per_page, sort=sort, words=words)
+    elif total is None:
+        total = offset + len(results) if offset == 0 and not more else _count(from_where, params)
+    return Page(results=results, number=page, count=total, per_page=per_page, sort=sort, words=words, more=more)
 
 
 def buyer_for_slug(slug: str):

@@ -177,6 +177,21 @@ def test_count_is_capped(monkeypatch):
     assert page.count_capped
 
 
+def test_common_words_are_searched_among_recent_matches_without_losing_selective_ones(monkeypatch):
+    from ebourgogne.search import selectors
+
+    monkeypatch.setattr(selectors, "WINDOW", 5)
+    monkeypatch.setattr(selectors, "COUNT_CAP", 3)
+    old = published(title="Travaux de voirie", department="89")
+    recent = [published(title=f"Travaux de voirie {n}", department="21").pk for n in range(8)]
+    # Enough results among the 5 most recent matches: the window is kept (more than 3 found).
+    page = search(Criteria(q="voirie"), per_page=20)
+    assert page.count_capped
+    assert {result.id for result in page.results} == set(recent[-5:])
+    # A selective filter finds fewer than the cap in the window: the search runs over every match.
+    assert ids(Criteria(q="voirie", department="89")) == [old.pk]
+
+
 def test_page_beyond_the_last_is_out_of_range():
     published()
     page = search(Criteria(), page=3)

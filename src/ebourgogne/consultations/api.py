@@ -511,11 +511,10 @@ class BuyerFilters(Schema):
 
 
 def _fields(payload: ConsultationIn) -> dict[str, Any]:
-    """What the caller gave, for the services: unset fields left out, dates made aware."""
+    """What the caller gave, for the services: unset fields left out."""
+    # Dates go as given: the services refuse a date without its offset (which Paris time would it be, on a
+    # daylight-saving night?) with a clear message on the field.
     data = payload.model_dump(exclude_unset=True)
-    for name in ("questions_deadline", "bids_deadline", "planned_opening_at"):
-        if data.get(name) is not None:
-            data[name] = _aware(data[name])
     if data.get("lots") is not None:
         data["lots"] = [
             {key: value for key, value in lot.items() if not (key == "id" and value is None)} for lot in data["lots"]
@@ -630,10 +629,10 @@ def buyer_consultation_postpone(request: HttpRequest, organisation: Any, consult
     services.consultation_postpone_deadline(
         acting_user=request.user,
         consultation=consultation,
-        bids_deadline=_aware(payload.bids_deadline),
+        bids_deadline=payload.bids_deadline,
         reason=payload.reason,
-        questions_deadline=_aware(payload.questions_deadline),
-        planned_opening_at=_aware(payload.planned_opening_at),
+        questions_deadline=payload.questions_deadline,
+        planned_opening_at=payload.planned_opening_at,
         request=request,
     )
     return _buyer_detail(_own_consultation(organisation, consultation_id))

@@ -220,6 +220,8 @@ def test_bad_input_is_a_clear_error_and_stores_nothing(buyer, buyer_agent):
     assert response.status_code == 400 and "main_cpv" in response.json()["errors"]
     response = send(api, "POST", buyer_url(buyer), {**DRAFT, "procedure": "au hasard"}, HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 422 and "Unexpected value" in response.json()["errors"]["procedure"][0]
+    response = send(api, "POST", buyer_url(buyer), {**DRAFT, "bids_deadline": "2027-03-28T02:30:00"})
+    assert response.status_code == 400 and "bids_deadline" in response.json()["errors"]  # no offset: refused
     response = send(api, "POST", buyer_url(buyer), {"title": "Sans référence"})
     assert response.status_code == 400 and "reference" in response.json()["errors"]
     with scopes_disabled():

@@ -42,11 +42,37 @@ def _company_member():
     return services.invitation_accept(user=member, token=token)
 
 
+def _consultations(count: int, seed: int) -> dict:
+    """Seed `count` consultations (`consultations.seeding`, search index included) and pick a published one
+    with lots for the consultation page."""
+    from django.db.models import Count
+    from django_scopes import scopes_disabled
+
+    from ebourgogne.consultations.models import Consultation, State
+    from ebourgogne.consultations.seeding import seed_consultations
+
+    counts = seed_consultations(count=count, seed=seed)
+    with scopes_disabled():
+        chosen = (
+            Consultation.objects.filter(state=State.PUBLISHED)
+            .annotate(lot_count=Count("lots"))
+            .filter(lot_count__gte=2)
+            .order_by("pk")
+            .first()
+        )
+        if chosen is None:
+            chosen = Consultation.objects.filter(state=State.PUBLISHED).order_by("pk").first()
+        if chosen is None:
+            raise SystemExit("no published consultation among the seeded ones")
+        return {"pk": chosen.pk, "reference": chosen.reference, "counts": counts}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--buyers", type=int, required=True)
     parser.add_argument("--companies", type=int, required=True)
     parser.add_argument("--seed", type=int, default=2)
+    parser.add_argument("--consultations", type=int, default=0)
     args = parser.parse_args()
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ebourgogne.settings")
@@ -72,6 +98,9 @@ def main() -> None:
         seed = None
     if seed is not None:
         seed(buyers=args.buyers, companies=args.companies, seed=args.seed)
+    consultation = None
+    if args.consultations:
+        consultation = _consultations(args.consultations, args.seed)
     seeded = time.perf_counter()
 
     with scopes_disabled():
@@ -101,6 +130,7 @@ def main() -> None:
                 "user": user.email,
                 "organisation": membership.organisation.name,
                 "seeded_with": "organisations.seeding" if seed is not None else "minimal fallback",
+                "consultation": consultation,
                 "counts": counts,
                 "migrate_seconds": round(migrated - started, 2),
                 "seed_seconds": round(seeded - migrated, 2),

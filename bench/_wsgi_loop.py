@@ -106,7 +106,7 @@ def child(cookie: str, calls: int, rounds: int) -> dict:
         import cProfile
         import pstats
 
-        profile = cProfile.Profile()
+        profile = cProfile.Profile(time.process_time)
         profile.enable()
         for _ in range(calls):
             call(endpoints[profiled])
@@ -206,6 +206,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--buyers", type=int, default=200)
     parser.add_argument("--companies", type=int, default=2000)
+    parser.add_argument("--consultations", type=int, default=0)
     args = parser.parse_args()
     if args.child:
         print(json.dumps(child(args.cookie, args.calls, args.rounds)))
@@ -228,6 +229,8 @@ def main() -> None:
                         str(args.buyers),
                         "--companies",
                         str(args.companies),
+                        "--consultations",
+                        str(args.consultations),
                     ],
                     env,
                 )
@@ -235,6 +238,10 @@ def main() -> None:
                 .splitlines()[-1]
             )
             pages._run(pages._ebourgogne("collectstatic", "--no-input", "-v0"), env)
+            if prepared.get("consultation"):
+                pk = prepared["consultation"]["pk"]
+                extra = f"search=/consultations/,consultation=/consultations/{pk}/"
+                env["WSGI_LOOP_EXTRA"] = ",".join(filter(None, [env.get("WSGI_LOOP_EXTRA", ""), extra]))
             env["WSGI_LOOP_SESSION_KEY"] = prepared["session_cookie"].split("=", 1)[1]
             env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")]))
             output = subprocess.run(  # noqa: S603

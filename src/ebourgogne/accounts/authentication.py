@@ -1,14 +1,16 @@
-"""Django's AuthenticationMiddleware, reading the signed-in person's row with SQL compiled once.
+"""Django's AuthenticationMiddleware, taking the signed-in person's row from the session read.
 
 Every request of a signed-in person loads their user row: Django's `ModelBackend.get_user()` builds that
 query with the ORM each time (about 0.13 ms), and the page then asks for the person's organisations and
 second factor. For sessions opened through a backend that keeps ModelBackend's own `get_user()` (Django's
-ModelBackend and allauth's AuthenticationBackend: every login of the platform), `get_user()` below reads
-the user row together with those (`accounts.current.load_user()`, SQL compiled once) and then does
-exactly what `django.contrib.auth.get_user()` does: the backend's `user_can_authenticate()` (inactive
-people are signed out), then the check of the session's password hash (a password changed elsewhere
-ends the session; SECRET_KEY_FALLBACKS are honoured the same way). Any other backend goes through
-Django's own `get_user()`. Tests run both on the same sessions and compare (accounts/tests).
+ModelBackend and allauth's AuthenticationBackend: every login of the platform), `get_user()` below takes
+the user row and those answers from the query that read the session (`core.sessions`: the session row
+joined with its person), when that row's person is the one named in the session data, or else reads them
+with one query (`accounts.current.load_user()`); then it does exactly what `django.contrib.auth.get_user()`
+does: the backend's `user_can_authenticate()` (inactive people are signed out), then the check of the
+session's password hash (a password changed elsewhere ends the session; SECRET_KEY_FALLBACKS are honoured
+the same way). Any other backend goes through Django's own `get_user()`. Tests run both on the same
+sessions and compare (accounts/tests).
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ from ebourgogne.accounts import current
 
 
 def get_user(request):
-    """`django.contrib.auth.get_user(request)`, with the user row read by `current.load_user()`."""
+    """`django.contrib.auth.get_user(request)`, with the user row read with the session (or by
+    `current.load_user()`)."""
     try:
         user_id = get_user_model()._meta.pk.to_python(request.session[SESSION_KEY])
         backend_path = request.session[BACKEND_SESSION_KEY]

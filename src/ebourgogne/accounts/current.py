@@ -2,8 +2,10 @@
 
 The navigation (organisation switcher, operator menu), the MFA middleware and the account pages all ask
 the same two questions: which organisations and roles does this person have, and do they have an
-authenticator app. Both are answered by the query that loads the signed-in person (`load_user()`, run
-by accounts.authentication), or by one query of their own, from SQL compiled once (`core.prepared`); the
+authenticator app. Both are answered by the query that reads the session with the signed-in person
+(`session_with_person`, run by the session engine core.sessions), by the one that loads the person
+(`load_user()`, when the session came from elsewhere, as the Redis cache), or by one query of their own,
+all from SQL compiled once (`core.prepared`); the
 answers are kept on the request only: a membership removed or an authenticator deleted shows on
 the very next request, in every server process, with nothing to invalidate.
 """

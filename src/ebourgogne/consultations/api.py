@@ -424,9 +424,10 @@ def consultation_ocds(request: HttpRequest, consultation_id: int):
 
 @router.get(
     "/ocds",
-    response={200: dict[str, Any], 400: ErrorOut, 422: ErrorOut},
+    response={200: dict[str, Any], 204: None, 400: ErrorOut, 422: ErrorOut},
     summary="OCDS 1.1 release packages of every published consultation, page by page",
-    description="One release package per page; `links.next` gives the next page (absent on the last).",
+    description="One release package per page; `links.next` gives the next page (absent on the last). "
+    "204 No Content when no consultation matches (a package holds at least one release).",
     auth=None,
 )
 @public(reason="open data of published consultations")
@@ -442,6 +443,9 @@ def all_ocds(request: HttpRequest, query: Query[OcdsQuery]):
             params = request.GET.copy()
             params["cursor"] = next_cursor
             next_url = absolute(f"{request.path}?{params.urlencode()}")
+        if not items:
+            # A release package must hold at least one release (OCDS schema): nothing matches, nothing to send.
+            return Status(204, None)
         package = release_package(items, uri=absolute(request.get_full_path()), next_url=next_url)
     return Status(200, package)
 

@@ -116,3 +116,11 @@ def test_the_prefix_is_configurable(client, buyer, monkeypatch):
     monkeypatch.setenv("EBOURGOGNE_OCDS_PREFIX", "ocds-abc123")
     consultation = ConsultationFactory(organisation=buyer, published=True)
     assert ocds(client, consultation)["releases"][0]["ocid"] == f"ocds-abc123-{consultation.pk}"
+
+
+def test_the_bulk_endpoint_sends_no_empty_package(client, buyer):
+    ConsultationFactory(organisation=buyer)  # a draft only
+    assert client.get("/api/v1/consultations/ocds").status_code == 204
+    ConsultationFactory(organisation=buyer, published=True)
+    assert client.get("/api/v1/consultations/ocds", {"updated_since": "2100-01-01T00:00:00Z"}).status_code == 204
+    assert validation_errors(client.get("/api/v1/consultations/ocds").json()) == []

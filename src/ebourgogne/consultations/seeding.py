@@ -390,13 +390,12 @@ class _Writer:
     def __init__(self, cursor):
         self.cursor = cursor
         self.postgres = connection.vendor == "postgresql"
-        self.adapt_datetime = connection.ops.adapt_datetimefield_value
 
-    def value(self, value):
-        if self.postgres:
-            return value
+    @staticmethod
+    def _sqlite_value(value):
+        # As Django stores them in SQLite: naive UTC "YYYY-MM-DD HH:MM:SS[.ffffff]", decimals as text.
         if isinstance(value, dt.datetime):
-            return self.adapt_datetime(value)
+            return str(value.astimezone(dt.UTC).replace(tzinfo=None))
         if isinstance(value, Decimal):
             return str(value)
         return value
@@ -408,12 +407,26 @@ class _Writer:
             with self.cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
                 for row in rows:
                     copy.write_row(row)
+            return
+        # Convert only the columns that hold datetimes or decimals (found on the batch's rows).
+        convert = sorted(
+            {index for row in rows for index, value in enumerate(row) if isinstance(value, (dt.datetime, Decimal))}
+        )
+        adapt = self._sqlite_value
+        if convert:
+            prepared = []
+            for row in rows:
+                row = list(row)
+                for index in convert:
+                    row[index] = adapt(row[index])
+                prepared.append(row)
         else:
-            placeholders = ", ".join(["%s"] * len(columns))
-            self.cursor.executemany(
-                f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})",  # noqa: S608
-                [tuple(self.value(value) for value in row) for row in rows],
-            )
+            prepared = rows
+        placeholders = ", ".join(["%s"] * len(columns))
+        self.cursor.executemany(
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders})",  # noqa: S608
+            prepared,
+        )
 
 
 def _paris(day: dt.date, hour: int) -> dt.datetime:

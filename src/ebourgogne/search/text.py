@@ -104,6 +104,7 @@ def words(text: str) -> list[str]:
     return _WORD.findall(fold(text))
 
 
+@lru_cache(maxsize=131072)  # generated and real texts repeat a lot (objects, lots, buyers' names)
 def stemmed(text: str) -> str:
     """The text as the SQLite index stores it: folded, stemmed words separated by spaces."""
     return " ".join(stem(word) for word in words(text))

@@ -89,3 +89,57 @@ def test_buyer_agent_creates_and_publishes_a_consultation(browser_page):
     assert "Peinture des bâtiments communaux" in page.content()
     assert "(heure de Paris)" in page.content()
     assert_accessible(page, context="public consultation page")
+
+
+def test_action_pages_and_cpv_tree_are_accessible(browser_page, browser_sign_in):
+    from ebourgogne.consultations import services
+
+    page = browser_page
+    buyer = BuyerFactory(name="Commune d'Avallon", slug="commune-avallon")
+    agent = make_member(buyer, Role.BUYER_AGENT)
+    now = clock.now()
+    consultation = services.consultation_create(
+        acting_user=agent,
+        organisation=buyer,
+        reference="AV-1",
+        title="Entretien des fontaines",
+        object="Entretien annuel.",
+        contract_type="services",
+        procedure="open",
+        main_cpv="50000000",
+        contact_name="Mairie",
+        questions_deadline=now + dt.timedelta(days=10),
+        bids_deadline=now + dt.timedelta(days=25),
+        lots=[{"title": "Fontaines du centre", "main_cpv": "50000000"}],
+    )
+    services.consultation_publish(acting_user=agent, consultation=consultation)
+    browser_sign_in(page, agent)
+
+    base = f"/organisations/{buyer.slug}/consultations/{consultation.pk}/"
+    page.goto(base)
+    assert_accessible(page, context="published consultation with lots and events")
+    page.get_by_role("link", name="Reporter la date limite").click()
+    page.wait_for_url("**/reporter/")
+    assert_accessible(page, context="postpone form")
+    earlier = (now + dt.timedelta(days=5)).date()
+    page.locator("input[name=bids_deadline_0]").fill(str(earlier))
+    page.locator("input[name=bids_deadline_1]").fill("12:00")
+    page.locator("textarea[name=reason]").fill("Avancer")
+    page.get_by_role("button", name="Reporter la date limite").click()
+    expect(page.locator(".errorlist")).not_to_have_count(0)
+    assert "ne peut être que reportée" in page.content()
+    assert_accessible(page, context="postpone refused")
+
+    page.goto(base + "modifier/")
+    assert_accessible(page, context="edit form of a published consultation")
+    page.get_by_role("button", name="Sous-codes 45000000").click()
+    expect(page.locator(".cpv-branch")).to_have_count(1)
+    assert_accessible(page, context="CPV tree expanded in the form")
+
+    page.goto(base + "annuler/")
+    assert_accessible(page, context="cancel form")
+
+    page.goto(f"/organisations/{buyer.slug}/consultations/cpv/?q=fontaine")
+    assert_accessible(page, context="CPV nomenclature page")
+    page.goto(f"/organisations/{buyer.slug}/consultations/?state=published")
+    assert_accessible(page, context="list filtered by state")

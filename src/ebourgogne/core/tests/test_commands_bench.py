@@ -39,11 +39,13 @@ def test_bench_pages_quick_prints_its_result_as_the_last_line(tmp_path):
     assert report["name"] == "pages"
     assert report["goal"] == 0.33
     assert isinstance(report["met"], bool)
-    assert set(report["rps"]) == {"bare", "home", "account"}
+    pages = {"home", "account", "search", "consultation"}
+    assert set(report["rps"]) == {"bare", *pages}
     assert all(value > 0 for value in report["rps"].values()), report["rps"]
     assert report["ratio"] == min(report["ratios"].values())
-    assert report["ratio"] == round(min(report["rps"]["home"], report["rps"]["account"]) / report["rps"]["bare"], 3)
-    assert report["failed_requests"] == {"bare": 0, "home": 0, "account": 0}
+    assert report["ratio"] == round(min(report["rps"][page] for page in pages) / report["rps"]["bare"], 3)
+    assert report["failed_requests"] == {"bare": 0, **dict.fromkeys(pages, 0)}
+    assert report["data"]["consultations"] >= 1 and report["consultation_page"]
     assert report["clients"] == 50
     assert report["database"] == ("postgresql" if os.environ.get("DATABASE_URL") else "sqlite")
     assert report["data"]["companies"] >= 1

@@ -260,3 +260,25 @@ def test_the_openapi_schema_loads_and_lists_the_new_operations(client):
     assert any(scheme.get("scheme") == "bearer" for scheme in security.values())
     operation_ids = [op["operationId"] for item in paths.values() for op in item.values()]
     assert len(operation_ids) == len(set(operation_ids))
+
+
+def test_ids_out_of_range_are_404_not_500(client, buyer, buyer_agent):
+    huge = "99999999999999999999999"
+    for path in (
+        f"{PUBLIC}/{huge}",
+        f"{PUBLIC}/{huge}/ocds",
+        f"{PUBLIC}/{huge}/documents",
+        f"{PUBLIC}/{huge}/questions",
+    ):
+        assert client.get(path).status_code == 404, path
+    api = token_client(buyer_agent)
+    assert api.get(buyer_url(buyer, f"/{huge}")).status_code == 404
+    assert send(api, "POST", buyer_url(buyer, f"/{huge}/publish")).status_code == 404
+
+
+def test_a_page_costs_the_same_few_queries_whatever_its_size(client, buyer, django_assert_max_num_queries):
+    for _ in range(25):
+        api_data.with_lots(buyer)
+    with django_assert_max_num_queries(2):
+        response = client.get(f"{PUBLIC}/", {"limit": 25})
+    assert len(response.json()["items"]) == 25

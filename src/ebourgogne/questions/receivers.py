@@ -1,4 +1,4 @@
-"""Businesses that follow a consultation are told when its bid deadline moves or when it is cancelled.
+"""Businesses that follow a consultation are told when its deadlines move or when it is cancelled.
 
 Followers: the identified downloaders of the DCE (not unsubscribed) and the people who asked a question,
 each once, in their language. Connected in `QuestionsConfig.ready` to `consultations.signals.
@@ -60,13 +60,15 @@ def on_consultation_changed(
     if state is not None and state[1] == State.CANCELLED:
         template = "questions/email/consultation_cancelled"
         context: dict[str, Any] = {"reason": consultation.end_reason}
-    elif "bids_deadline" in changes:
+    elif "bids_deadline" in changes or "questions_deadline" in changes:
         template = "questions/email/deadline_postponed"
-        old = changes["bids_deadline"][0]
         reason = changes.get("reason")
         context = {
-            "old_deadline": _instant(old),
+            "bids_changed": "bids_deadline" in changes,
+            "old_deadline": _instant(changes.get("bids_deadline", (None,))[0]),
             "new_deadline": consultation.bids_deadline,
+            "questions_changed": "questions_deadline" in changes,
+            "old_questions_deadline": _instant(changes.get("questions_deadline", (None,))[0]),
             "questions_deadline": consultation.questions_deadline,
             "reason": reason[1] if reason else "",
         }

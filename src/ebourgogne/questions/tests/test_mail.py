@@ -163,6 +163,18 @@ def test_followers_are_told_when_the_deadline_is_postponed_and_when_the_consulta
     assert mails["smith@build.test"]["Subject"] == "Consultation 2026-BEA-07 cancelled"
 
 
+def test_followers_are_told_when_only_the_questions_deadline_moves(smtp_server, consultation, buyer_agent):
+    from ebourgogne.consultations import services as consultations
+
+    with scopes_disabled():
+        Downloader.objects.create(consultation=consultation, email="smith@build.test", language="en")
+    later = consultation.questions_deadline + dt.timedelta(days=2)
+    consultations.consultation_update(acting_user=buyer_agent, consultation=consultation, questions_deadline=later)
+    [english] = deliver(smtp_server, 1).values()
+    assert english["Subject"] == "Deadline for questions changed — consultation 2026-BEA-07"
+    assert "Bid deadline, unchanged" in body(english) and "Former deadline for questions" in body(english)
+
+
 def test_other_changes_and_rolled_back_changes_send_nothing(smtp_server, consultation, company, buyer_agent):
     from django.db import transaction
 

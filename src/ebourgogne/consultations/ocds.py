@@ -23,7 +23,9 @@ One release per consultation, describing its tender as it stands now:
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
@@ -182,20 +184,69 @@ def _last_change(consultation: Consultation, versions: list[Any], questions: lis
     return max(moment for moment in moments if moment is not None)
 
 
-def release(consultation: Consultation) -> dict[str, Any]:
-    """The OCDS release of one published consultation (call inside `scopes_disabled()`)."""
-    from ebourgogne.dce.api import current_files, file_url, published_versions
+@dataclass
+class Related:
+    """What the releases of several consultations need, read in five queries whatever their number."""
+
+    cpv_rows: dict[int, list[Any]] = field(default_factory=dict)
+    lots: dict[int, list[Any]] = field(default_factory=dict)
+    versions: dict[int, list[Any]] = field(default_factory=dict)
+    files: dict[int, list[Any]] = field(default_factory=dict)
+    questions: dict[int, list[Any]] = field(default_factory=dict)
+
+
+def _grouped(queryset) -> dict[int, list[Any]]:
+    grouped: dict[int, list[Any]] = defaultdict(list)
+    for row in queryset:
+        grouped[row.consultation_id].append(row)
+    return grouped
+
+
+def related_of(consultations: list[Consultation]) -> Related:
+    from ebourgogne.dce.models import DceFile, DceVersion
     from ebourgogne.questions.models import Question
 
+    ids = [consultation.pk for consultation in consultations]
+    return Related(
+        cpv_rows=_grouped(ConsultationCpv.objects.filter(consultation_id__in=ids).select_related("cpv")),
+        lots=_grouped(Lot.objects.filter(consultation_id__in=ids).order_by("number")),
+        versions=_grouped(
+            DceVersion.objects.filter(consultation_id__in=ids, published_at__isnull=False).order_by("number")
+        ),
+        files=_grouped(
+            DceFile.objects.filter(consultation_id__in=ids)
+            .select_related("added_in", "removed_in")
+            .order_by("name", "pk")
+        ),
+        questions=_grouped(
+            Question.objects.filter(consultation_id__in=ids, published_at__isnull=False).order_by("number")
+        ),
+    )
+
+
+def _files_of(files: list[Any], version: Any) -> list[Any]:
+    """The files of a published `version`: added in it or before, not removed in it or before."""
+    return [
+        dce_file
+        for dce_file in files
+        if dce_file.added_in.number <= version.number
+        and (dce_file.removed_in_id is None or dce_file.removed_in.number > version.number)
+    ]
+
+
+def release(consultation: Consultation, related: Related | None = None) -> dict[str, Any]:
+    """The OCDS release of one published consultation (call inside `scopes_disabled()`)."""
+    from ebourgogne.dce.api import file_url
+
+    if related is None:
+        related = related_of([consultation])
     with translation.override("fr"):
-        rows = list(ConsultationCpv.objects.filter(consultation=consultation).select_related("cpv"))
-        lots = {lot.pk: lot for lot in Lot.objects.filter(consultation=consultation).order_by("number")}
-        versions = published_versions(consultation)
+        rows = related.cpv_rows.get(consultation.pk, [])
+        lots = {lot.pk: lot for lot in related.lots.get(consultation.pk, [])}
+        versions = related.versions.get(consultation.pk, [])
         current = versions[-1] if versions else None
-        files = current_files(consultation, current) if current else []
-        questions = list(
-            Question.objects.filter(consultation=consultation, published_at__isnull=False).order_by("number")
-        )
+        files = _files_of(related.files.get(consultation.pk, []), current) if current else []
+        questions = related.questions.get(consultation.pk, [])
         changed = _last_change(consultation, versions, questions)
         rectifications = [version for version in versions if version.is_rectification]
         state = str(getattr(consultation, "effective_state", consultation.state))
@@ -306,7 +357,9 @@ def release_package(consultations: Iterable[Consultation], *, uri: str, next_url
 
     `publishedDate` is the last change among them (the package is made on demand); `links.next` the
     next page of a paged listing."""
-    releases = [release(consultation) for consultation in consultations]
+    consultations = list(consultations)
+    related = related_of(consultations)
+    releases = [release(consultation, related) for consultation in consultations]
     dates = [item["date"] for item in releases]
     package: dict[str, Any] = {
         "uri": uri,

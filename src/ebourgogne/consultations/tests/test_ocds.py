@@ -124,3 +124,16 @@ def test_the_bulk_endpoint_sends_no_empty_package(client, buyer):
     ConsultationFactory(organisation=buyer, published=True)
     assert client.get("/api/v1/consultations/ocds", {"updated_since": "2100-01-01T00:00:00Z"}).status_code == 204
     assert validation_errors(client.get("/api/v1/consultations/ocds").json()) == []
+
+
+def test_a_page_of_the_bulk_endpoint_costs_a_few_queries_whatever_its_size(
+    client, buyer, django_assert_max_num_queries
+):
+    for _ in range(20):
+        consultation = api_data.with_lots(buyer)
+        api_data.with_dce(consultation, rectified=True)
+        api_data.with_questions(consultation)
+    with django_assert_max_num_queries(7):
+        response = client.get("/api/v1/consultations/ocds", {"limit": 20})
+    package = response.json()
+    assert len(package["releases"]) == 20 and validation_errors(package) == []

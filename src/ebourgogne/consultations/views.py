@@ -212,7 +212,10 @@ def _edit(request: HttpRequest, organisation: Any, consultation: Consultation | 
             data["lots-TOTAL_FORMS"] = str(min(max(total, 0) + 1, 500))
         elif step == "cpv_pick":
             _pick(data, data.get("cpv_pick", ""))
-        form = forms.ConsultationForm(data, organisation=organisation, published=published)
+        # The initial values matter for a published consultation: its locked fields are disabled and
+        # keep them, whatever the request says.
+        initial = forms.ConsultationForm.initial_from(consultation, codes) if consultation else {}
+        form = forms.ConsultationForm(data, initial=initial, organisation=organisation, published=published)
         formset = forms.LotFormSet(data, prefix="lots")
         picker = _cpv_picker(data, formset)
         if step:

@@ -397,3 +397,29 @@ def test_public_page_in_english(client, frozen, buyer, buyer_agent):
 
 def test_unknown_public_consultation_404(client, db):
     assert client.get(reverse("consultations_public:detail", args=[999999])).status_code == 404
+
+
+def test_edit_published_keeps_locked_fields(client, frozen, buyer, buyer_agent):
+    consultation = _draft(buyer_agent, buyer)
+    services.consultation_publish(acting_user=buyer_agent, consultation=consultation)
+    sign_in(client, buyer_agent)
+    page = _text(client.get(_url("edit", buyer.slug, consultation.pk)))
+    assert 'name="reference"' in page and "disabled" in page
+    # A tampered form that tries to change the locked fields changes only the others.
+    data = _form(
+        reference="PIRATE",
+        procedure="mapa",
+        title="Fourniture de mobilier scolaire",
+        main_cpv="39160000",
+        additional_cpv="",
+        bids_deadline_0="2026-05-05",
+        questions_deadline_0="2026-05-14",
+        questions_deadline_1="10:00",
+        **{"lots-TOTAL_FORMS": "0"},
+    )
+    response = client.post(_url("edit", buyer.slug, consultation.pk), data)
+    assert response.status_code == 302
+    consultation.refresh_from_db()
+    assert consultation.reference == "A-1" and consultation.procedure == "open"
+    assert consultation.bids_deadline == NOW + dt.timedelta(days=20)
+    assert consultation.title == "Fourniture de mobilier scolaire"

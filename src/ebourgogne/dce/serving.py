@@ -70,7 +70,7 @@ def parse_range(header: str, size: int) -> tuple[int, int] | None | str:
         return max(size - length, 0), size - 1
     first = int(first_text)
     last = int(last_text) if last_text else size - 1
-    if last < first:
+    if last_text and last < first:
         return None  # invalid: ignored
     if first >= size:
         return "unsatisfiable"
@@ -146,7 +146,6 @@ def serve(request: HttpRequest, served: Served, *, accel: bool = True) -> HttpRe
         response.headers["X-Accel-Redirect"] = prefix.rstrip("/") + "/" + quote(served.storage_name)
         response.headers["Content-Disposition"] = disposition
         _common_headers(response, served)
-        del response.headers["Content-Length"]
         return response
 
     wanted: tuple[int, int] | None | str = None

@@ -35,7 +35,7 @@ class DceUploadHandler(FileUploadHandler):
         self.max_bytes = max_bytes
         self.too_large = False
         self.files_seen = 0
-        self.file: TemporaryUploadedFile | None = None
+        # `self.file` exists only once a file has started: Django's parser closes `handler.file` when it stops.
         self.received = 0
         self.hasher = hashlib.sha256()
 
@@ -52,17 +52,14 @@ class DceUploadHandler(FileUploadHandler):
         self.received += len(raw_data)
         if self.received > self.max_bytes:
             self.too_large = True
-            if self.file is not None:
-                self.file.close()  # deletes the temporary file
-                self.file = None
+            self.file.close()  # deletes the temporary file
             raise StopUpload(connection_reset=False)
         self.hasher.update(raw_data)
-        assert self.file is not None
         self.file.write(raw_data)
         return None  # no other handler sees the data
 
     def file_complete(self, file_size: int):
-        if self.file is None:
+        if self.file.closed:
             return None
         self.file.seek(0)
         self.file.size = file_size
@@ -70,9 +67,9 @@ class DceUploadHandler(FileUploadHandler):
         return self.file
 
     def upload_interrupted(self) -> None:
-        if self.file is not None:
-            self.file.close()
-            self.file = None
+        file = getattr(self, "file", None)
+        if file is not None:
+            file.close()
 
 
 def sha256_of(uploaded: Any) -> str:

@@ -437,6 +437,7 @@ def register_csv(request: HttpRequest, organisation, pk: int) -> HttpResponse:
     writer = csv.writer(_Echo(), delimiter=";")
     anonymous = _("anonyme")
     whole = _("DCE complet (ZIP)")
+    register = selectors.download_register(consultation)  # built here, inside the buyer's scope
 
     def rows():
         yield "\ufeff" + writer.writerow(
@@ -449,7 +450,7 @@ def register_csv(request: HttpRequest, organisation, pk: int) -> HttpResponse:
                 _("Adresse électronique"),
             ]
         )
-        for download in selectors.download_register(consultation).iterator(chunk_size=2000):
+        for download in register.iterator(chunk_size=2000):
             who = download.downloader
             yield writer.writerow(
                 [

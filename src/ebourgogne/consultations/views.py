@@ -222,10 +222,7 @@ def _edit(request: HttpRequest, organisation: Any, consultation: Consultation | 
             _quiet(form)
             _quiet_formset(formset)
         else:
-            try:
-                formset_valid = formset.is_valid()
-            except Exception:  # a tampered management form: ValidationError is raised by is_valid
-                formset_valid = False
+            formset_valid = formset.is_valid()  # a tampered management form is an error of the formset
             if form.is_valid() and formset_valid:
                 fields = {**form.service_data(), "lots": formset.lots()}
                 try:

@@ -379,11 +379,13 @@ def publish(request: HttpRequest, organisation, pk: int) -> HttpResponse:
         except DomainError as error:
             form.add_error(None, error.message)
         else:
-            messages.success(
-                request,
-                _("Rectificatif n° %(number)s publié ; les entreprises identifiées en sont informées par courriel.")
-                % {"number": version.number - 1},
-            )
+            if version.is_rectification:
+                message = _(
+                    "Rectificatif n° %(number)s publié ; les entreprises identifiées en sont informées par courriel."
+                ) % {"number": version.number - 1}
+            else:
+                message = _("DCE publié : les entreprises le téléchargent depuis la page de la consultation.")
+            messages.success(request, message)
             return redirect(_manage_url(organisation, consultation))
     context = manage_context(request, organisation, consultation, publish_form=form)
     return render(request, "dce/buyer/manage.html", context, status=400)

@@ -137,7 +137,8 @@ def test_the_upload_view_uses_the_streaming_handler(client, buyer, buyer_agent, 
     assert _names(consultation) == ["RC.pdf"]
 
 
-def test_upload_refusals_are_shown_and_nothing_is_stored(client, buyer, buyer_agent):
+def test_upload_refusals_are_shown_and_nothing_is_stored(client, buyer, buyer_agent, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path  # a folder of this test's own
     consultation = ConsultationFactory(organisation=buyer, dce_size_limit=1000)
     sign_in(client, buyer_agent)
     from django.core.files.storage import default_storage

@@ -21,13 +21,16 @@
         }
       });
       request.addEventListener("load", function () {
-        if (request.status < 400 && request.responseURL) {
-          window.location.assign(request.responseURL);
-          return;
-        }
+        // The answer is the page the form would have shown (after the redirect, with its message).
         var page = new DOMParser().parseFromString(request.responseText, "text/html");
+        if (request.responseURL && request.responseURL !== window.location.href) {
+          window.history.replaceState(null, "", request.responseURL);
+        }
+        document.title = page.title;
         document.body.replaceWith(document.adoptNode(page.body));
         document.querySelectorAll("form[data-dce-upload]").forEach(enhance);
+        var focus = document.querySelector(".messages, .error-summary") || document.querySelector("main");
+        if (focus) { focus.setAttribute("tabindex", "-1"); focus.focus(); }
       });
       request.addEventListener("error", function () { form.submit(); });
       form.querySelectorAll("button").forEach(function (button) { button.disabled = true; });

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import struct
 import zipfile
 
 import pytest
@@ -184,3 +185,36 @@ def test_register_downloader_validates_and_resubscribes(buyer, buyer_agent):
     draft = ConsultationFactory(organisation=buyer)
     with pytest.raises(NotFound):
         services.register_downloader(consultation=draft, email="marie@exemple.test")
+
+
+def test_publishing_through_the_consultations_service_publishes_the_dce(buyer, buyer_agent, django_capture_on_commit_callbacks):
+    from ebourgogne.consultations import services as consultation_services
+
+    consultation = ConsultationFactory(organisation=buyer)
+    add_file(buyer_agent, consultation, "RC.pdf", b"rc")
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        consultation_services.consultation_publish(acting_user=buyer_agent, consultation=consultation)
+    v1 = version(consultation, 1)
+    assert v1.published_at is not None
+    with scopes_disabled():
+        consultation.refresh_from_db()
+    assert [f.name for f in selectors.public_dce(consultation).files] == ["RC.pdf"]
+    assert len(callbacks) >= 1  # the ZIP build is queued after the commit
+
+
+def test_big_members_are_written_with_zip64(buyer, buyer_agent, monkeypatch):
+    from ebourgogne.dce import tasks
+
+    monkeypatch.setattr(tasks, "ZIP64_MEMBER", 10)  # as if 10 bytes were 2 GiB
+    consultation = published_with_files(buyer, buyer_agent, {"Plans.dwg": b"p" * 5000, "RC.pdf": b"rc"})
+    v1 = version(consultation, 1)
+    with default_storage.open(v1.archive_name) as stored:
+        data = stored.read()
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert archive.testzip() is None
+        big = archive.getinfo("Plans.dwg")
+        # The local header of the member carries the ZIP64 extra field (id 0x0001).
+        name_length, extra_length = struct.unpack("<HH", data[big.header_offset + 26 : big.header_offset + 30])
+        start = big.header_offset + 30 + name_length
+        assert data[start : start + extra_length].startswith(b"\x01\x00")
+        assert archive.read("Plans.dwg") == b"p" * 5000

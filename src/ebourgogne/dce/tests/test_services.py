@@ -187,7 +187,9 @@ def test_register_downloader_validates_and_resubscribes(buyer, buyer_agent):
         services.register_downloader(consultation=draft, email="marie@exemple.test")
 
 
-def test_publishing_through_the_consultations_service_publishes_the_dce(buyer, buyer_agent, django_capture_on_commit_callbacks):
+def test_publishing_through_the_consultations_service_publishes_the_dce(
+    buyer, buyer_agent, django_capture_on_commit_callbacks
+):
     from ebourgogne.consultations import services as consultation_services
 
     consultation = ConsultationFactory(organisation=buyer)

@@ -10,6 +10,8 @@ import pytest
 import time_machine
 from django.db import connection, connections
 from django_scopes import scopes_disabled
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ebourgogne.audit.models import AuditEvent
 from ebourgogne.core.errors import DomainError, NotFound, PermissionRefused
@@ -368,3 +370,29 @@ def test_concurrent_questions_get_distinct_numbers(buyer, company):
         thread.join()
     assert errors == []
     assert [question.number for question in questions_of(consultation)] == list(range(1, threads_count * 3 + 1))
+
+
+# --- Any text -----------------------------------------------------------------------------------------
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    text=st.text(max_size=60)
+    | st.text(min_size=services.QUESTION_MAX_LENGTH - 2, max_size=services.QUESTION_MAX_LENGTH + 3)
+)
+def test_any_text_is_either_refused_cleanly_or_stored_clean(consultation, company, company_member, text):
+    """Whatever is typed: a DomainError with a message and nothing stored, or a stored question without
+    control characters, within the limit, that the database gives back unchanged."""
+    with scopes_disabled():
+        before = Question.objects.filter(consultation=consultation).count()
+    try:
+        question = ask(company_member, company, consultation, text)
+    except DomainError as refused:
+        assert refused.message
+        with scopes_disabled():
+            assert Question.objects.filter(consultation=consultation).count() == before
+        return
+    assert question.text and len(question.text) <= services.QUESTION_MAX_LENGTH
+    assert all(ch in "\n\t" or (ord(ch) >= 32 and ord(ch) != 127) for ch in question.text)
+    question.refresh_from_db()
+    assert question.text == question.text.strip()

@@ -324,3 +324,20 @@ def test_the_consultation_pages_carry_the_questions_blocks(client, consultation,
     page = client.get(reverse("consultations_buyer:detail", args=[consultation.organisation.slug, consultation.pk]))
     html = page.content.decode()
     assert page.status_code == 200 and "1 question reçue" in html and "Voir les questions et y répondre" in html
+
+
+def test_the_public_block_reads_a_fixed_number_of_queries(
+    client, consultation, company, company_member, buyer_agent, django_assert_max_num_queries
+):
+    sign_in(client, company_member)
+    url = reverse("consultations_public:detail", args=[consultation.pk])
+    answered(consultation, company, company_member, buyer_agent)
+    with django_assert_max_num_queries(100) as few:
+        client.get(url)
+    for n in range(8):
+        answered(consultation, company, company_member, buyer_agent, f"Question {n}", f"Réponse {n}")
+        services.question_ask(acting_user=company_member, company=company, consultation=consultation, text=f"Q{n}")
+    with django_assert_max_num_queries(len(few.captured_queries)) as many:
+        page = client.get(url).content.decode()
+    assert "Réponse 7" in page and "Q7" in page
+    assert len(many.captured_queries) == len(few.captured_queries)

@@ -300,7 +300,7 @@ def search(criteria: Criteria, *, page: int = 1, per_page: int = PER_PAGE, count
     total: int | None = None
     by_index_order = sort in (Sort.PUBLISHED, Sort.VALUE)
     from_where, params, rank, words = _sql(criteria, now, ranked=ranked, by_index_order=by_index_order)
-    if words and backend().matches_more_than(words, WINDOW):
+    if words:  # the window first; with 200 results or fewer in it, every match (see the module's docstring)
         windowed = _sql(criteria, now, ranked=ranked, window=WINDOW, by_index_order=by_index_order)
         total = _count(windowed[0], windowed[1])
         if total > COUNT_CAP:  # enough among the recent matches: keep the window

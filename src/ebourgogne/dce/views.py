@@ -149,7 +149,10 @@ def identify(request: HttpRequest, pk: int) -> HttpResponse:
     status = 200
     if request.method == "POST":
         if form.is_valid():
+            # The account is linked only when the address given is the account's own.
             user = request.user if request.user.is_authenticated else None
+            if user is not None and user.email.lower() != form.cleaned_data["email"].lower():
+                user = None
             company = None
             if user is not None:
                 from ebourgogne.organisations.roles import OrganisationKind
@@ -164,9 +167,7 @@ def identify(request: HttpRequest, pk: int) -> HttpResponse:
                     email=form.cleaned_data["email"],
                     name=form.cleaned_data["name"],
                     company_name=form.cleaned_data["company_name"],
-                    user=user
-                    if user is not None and user.email.lower() == form.cleaned_data["email"].lower()
-                    else None,
+                    user=user,
                     company=company,
                     language=(get_language() or "fr")[:2],
                 )

@@ -11,6 +11,8 @@ from that second on, before the scheduler records it (`effective_state_q`, `Cons
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -192,16 +194,35 @@ def cpv_has_children(codes: list[CpvCode]) -> set[str]:
     return parents
 
 
+def _fold(text: str) -> str:
+    """Lower case without accents: "École" and "ecole" compare equal."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
+
+
+@functools.lru_cache(maxsize=1)
+def _cpv_index() -> tuple[tuple[str, int, str], ...]:
+    """(code, level, folded French and English labels) of every code, read once per process: the
+    vocabulary is fixed (CPV 2008), and searching 9,454 short labels in memory takes a few milliseconds,
+    the same on SQLite and PostgreSQL, accents and case ignored."""
+    rows = CpvCode.objects.order_by("level", "code").values_list("code", "level", "label_fr", "label_en")
+    return tuple((code, level, _fold(f"{label_fr} | {label_en}")) for code, level, label_fr, label_en in rows)
+
+
 def cpv_search(query: str, *, limit: int = CPV_SEARCH_LIMIT) -> list[CpvCode]:
     """Codes whose code starts with the digits typed, or whose French or English label contains every
-    word typed (case and accents as stored; the labels are short). Broadest codes first."""
+    word typed (accents and case ignored). Broadest codes first."""
     text = " ".join(str(query or "").split())[:100]
     if not text:
         return []
     digits = text.replace("-", "").replace(" ", "")
     if digits.isdigit():
         return list(CpvCode.objects.filter(code__startswith=digits[:8]).order_by("level", "code")[:limit])
-    condition = Q()
-    for word in text.split()[:8]:
-        condition &= Q(label_fr__icontains=word) | Q(label_en__icontains=word)
-    return list(CpvCode.objects.filter(condition).order_by("level", "code")[:limit])
+    words = [_fold(word) for word in text.split()[:8]]
+    index = _cpv_index()
+    if not index:
+        _cpv_index.cache_clear()  # read before the codes were loaded (tests): read again next time
+        return []
+    found = [code for code, _level, labels in index if all(word in labels for word in words)][:limit]
+    by_code = CpvCode.objects.in_bulk(found)
+    return [by_code[code] for code in found if code in by_code]

@@ -143,3 +143,45 @@ def test_action_pages_and_cpv_tree_are_accessible(browser_page, browser_sign_in)
     assert_accessible(page, context="CPV nomenclature page")
     page.goto(f"/organisations/{buyer.slug}/consultations/?state=published")
     assert_accessible(page, context="list filtered by state")
+
+
+def test_the_form_works_without_javascript(chromium_browser, live_server, browser_sign_in):
+    context = chromium_browser.new_context(base_url=live_server.url, locale="fr-FR", java_script_enabled=False)
+    page = context.new_page()
+    try:
+        buyer = BuyerFactory(name="Commune de Joigny", slug="commune-de-joigny")
+        agent = make_member(buyer, Role.BUYER_AGENT)
+        browser_sign_in(page, agent)
+        page.goto(f"/organisations/{buyer.slug}/consultations/nouvelle/")
+        page.locator("input[name=reference]").fill("JO-1")
+        page.locator("input[name=title]").fill("Curage des fossés")
+        page.locator("select[name=contract_type]").select_option("works")
+        page.locator("select[name=procedure]").select_option("mapa")
+        page.locator("input[name=lots-0-title]").fill("Secteur nord")
+
+        # Each step sends the form back and gets it again, changed but not saved.
+        page.get_by_role("button", name="Ajouter un lot").click()
+        expect(page.locator("input[name=lots-1-title]")).to_have_count(1)
+        page.locator("input[name=lots-1-title]").fill("Secteur sud")
+        page.locator("input[name=cpv_q]").fill("drainage")
+        page.get_by_role("button", name="Rechercher", exact=True).click()
+        expect(page.locator("#cpv-results li")).not_to_have_count(0)
+        page.locator("select[name=cpv_target]").select_option("lot-1")
+        page.locator("#cpv-results li").first.get_by_role("button", name="Code principal").click()
+        expect(page.locator("input[name=lots-1-main_cpv]")).not_to_have_value("")
+        page.get_by_role("button", name="Sous-codes 45000000").click()
+        expect(page.locator(".cpv-branch")).to_have_count(1)
+        expect(page.locator("input[name=title]")).to_have_value("Curage des fossés")
+        with scopes_disabled():
+            assert not Consultation.objects.exists()
+
+        page.get_by_role("button", name="Créer le brouillon").click()
+        page.wait_for_url(f"**/organisations/{buyer.slug}/consultations/*/")
+        with scopes_disabled():
+            consultation = Consultation.objects.get()
+            lots = list(consultation.lots.order_by("number").values_list("title", flat=True))
+            lot_codes = ConsultationCpv.objects.filter(consultation=consultation, lot__number=2, is_main=True)
+            assert lots == ["Secteur nord", "Secteur sud"]
+            assert lot_codes.count() == 1
+    finally:
+        context.close()

@@ -423,3 +423,14 @@ def test_edit_published_keeps_locked_fields(client, frozen, buyer, buyer_agent):
     assert consultation.reference == "A-1" and consultation.procedure == "open"
     assert consultation.bids_deadline == NOW + dt.timedelta(days=20)
     assert consultation.title == "Fourniture de mobilier scolaire"
+
+
+def test_cpv_search_ignores_accents_and_case(db):
+    from ebourgogne.consultations.selectors import cpv_search
+
+    codes = {cpv.code for cpv in cpv_search("ECOLES primaires")}
+    assert codes == {cpv.code for cpv in cpv_search("écoles Primaires")}
+    assert "45214210" in codes  # Travaux de construction d'écoles primaires
+    assert "15894210" in {cpv.code for cpv in cpv_search("repas ecoles")}
+    assert "45214210" in {cpv.code for cpv in cpv_search("primary SCHOOL")}  # the English labels too
+    assert [cpv.code for cpv in cpv_search("4521421")] == ["45214210"]

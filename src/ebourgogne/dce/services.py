@@ -418,6 +418,32 @@ def register_downloader(
     return downloader
 
 
+def register_account_downloader(*, consultation: Consultation, user: Any, company: Any) -> Downloader:
+    """A signed-in company user who downloads is identified by their account, without a form. An existing
+    registration of the same address is linked to the account and keeps its choice about mails."""
+    if consultation.state not in PUBLIC_STATES:
+        raise NotFound(_("Consultation introuvable."))
+    email = user.email.strip().lower()
+    with scopes_disabled(), transaction.atomic():
+        try:
+            downloader, created = Downloader.objects.get_or_create(
+                consultation=consultation,
+                email=email,
+                defaults={
+                    "name": (user.full_name or "")[:150],
+                    "company_name": company.name[:255],
+                    "user": user,
+                    "company": company,
+                    "language": getattr(user, "language", "fr") or "fr",
+                },
+            )
+        except IntegrityError:  # registered at the same moment by another request
+            downloader, created = Downloader.objects.get(consultation=consultation, email=email), False
+        if not created and downloader.user_id is None:
+            Downloader.objects.filter(pk=downloader.pk).update(user=user, company=company)
+    return downloader
+
+
 def unsubscribe(*, token: str) -> Downloader:
     """Stop the mails of one consultation for the downloader named by a signed token (from the mail)."""
     try:

@@ -35,8 +35,21 @@ def consultation_public_url(consultation_id: int) -> str:
     return services.consultation_public_path(consultation_id)
 
 
-def identified_downloader_id(request: HttpRequest, consultation_id: int) -> int | None:
-    """The downloader this visitor identified as (signed cookie), or the signed-in person's registration."""
+def account_company(request: HttpRequest):
+    """The first company of the signed-in person, or None (anonymous, or not a company member)."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return None
+    from ebourgogne.organisations.roles import OrganisationKind
+    from ebourgogne.organisations.selectors import organisations_of
+
+    return next((org for org, _roles in organisations_of(user=user) if org.kind == OrganisationKind.COMPANY), None)
+
+
+def identified_downloader_id(request: HttpRequest, consultation_id: int, *, register: bool = False) -> int | None:
+    """Who downloads: the identity left with the form (signed cookie), else the signed-in person's
+    registration; with `register`, a signed-in company user without one is registered by their account.
+    Anonymous visitors cost no query here."""
     value = request.get_signed_cookie(cookie_name(consultation_id), default=None, salt=COOKIE_SALT)
     if value:
         try:
@@ -44,16 +57,21 @@ def identified_downloader_id(request: HttpRequest, consultation_id: int) -> int 
         except ValueError:
             return None
     user = getattr(request, "user", None)
-    if user is not None and user.is_authenticated:
-        from django_scopes import scopes_disabled
+    if user is None or not user.is_authenticated:
+        return None
+    from django_scopes import scopes_disabled
 
-        with scopes_disabled():
-            return (
-                Downloader.objects.filter(consultation_id=consultation_id, user=user, unsubscribed_at__isnull=True)
-                .values_list("pk", flat=True)
-                .first()
-            )
-    return None
+    with scopes_disabled():
+        found = (
+            Downloader.objects.filter(consultation_id=consultation_id, user=user).values_list("pk", flat=True).first()
+        )
+    if found is not None or not register:
+        return found
+    company = account_company(request)
+    consultation = selectors.public_consultation(consultation_id) if company is not None else None
+    if consultation is None:
+        return None
+    return services.register_account_downloader(consultation=consultation, user=user, company=company).pk
 
 
 def _counts_as_download(request: HttpRequest, response: HttpResponse) -> bool:
@@ -84,7 +102,7 @@ def download_file(request: HttpRequest, pk: int, file_id: int) -> HttpResponse:
             consultation_id=pk,
             version_id=version_id,
             file_id=dce_file.pk,
-            downloader_id=identified_downloader_id(request, pk),
+            downloader_id=identified_downloader_id(request, pk, register=True),
         )
     return response
 
@@ -113,7 +131,10 @@ def download_archive(request: HttpRequest, pk: int) -> HttpResponse:
     )
     if _counts_as_download(request, response):
         services.record_download(
-            consultation_id=pk, version_id=version.pk, file_id=None, downloader_id=identified_downloader_id(request, pk)
+            consultation_id=pk,
+            version_id=version.pk,
+            file_id=None,
+            downloader_id=identified_downloader_id(request, pk, register=True),
         )
     return response
 
@@ -131,10 +152,7 @@ def _account_initial(request: HttpRequest) -> dict:
     user = request.user
     if not user.is_authenticated:
         return {}
-    from ebourgogne.organisations.roles import OrganisationKind
-    from ebourgogne.organisations.selectors import organisations_of
-
-    company = next((org for org, _roles in organisations_of(user=user) if org.kind == OrganisationKind.COMPANY), None)
+    company = account_company(request)
     return {"name": user.full_name, "email": user.email, "company_name": company.name if company else ""}
 
 
@@ -153,14 +171,7 @@ def identify(request: HttpRequest, pk: int) -> HttpResponse:
             user = request.user if request.user.is_authenticated else None
             if user is not None and user.email.lower() != form.cleaned_data["email"].lower():
                 user = None
-            company = None
-            if user is not None:
-                from ebourgogne.organisations.roles import OrganisationKind
-                from ebourgogne.organisations.selectors import organisations_of
-
-                company = next(
-                    (org for org, _roles in organisations_of(user=user) if org.kind == OrganisationKind.COMPANY), None
-                )
+            company = account_company(request) if user is not None else None
             try:
                 downloader = services.register_downloader(
                     consultation=consultation,

@@ -46,17 +46,19 @@ def human_size(size) -> str:
 @register.inclusion_tag("dce/public_block.html", takes_context=True)
 def dce_public_block(context, consultation):
     from ebourgogne.dce.forms import IdentifyForm
-    from ebourgogne.dce.views import identified_downloader_id
+    from ebourgogne.dce.views import account_company, identified_downloader_id
 
     request = context.get("request")
     dce = selectors.public_dce(consultation)
     downloader_id = identified_downloader_id(request, consultation.pk) if request is not None else None
+    company = account_company(request) if request is not None and downloader_id is None else None
     form = IdentifyForm(initial={"next": request.get_full_path() if request is not None else ""}, auto_id="dce_id_%s")
     return {
         "request": request,
         "consultation": consultation,
         "dce": dce,
         "identified": downloader_id is not None,
+        "account_company": company,
         "form": form,
         "csrf_token": context.get("csrf_token"),
         "size_limit": consultation.dce_size_limit,

@@ -227,3 +227,30 @@ def test_the_consultation_pages_carry_the_dce_blocks(client, consultation, buyer
     sign_in(client, buyer_agent)
     buyer_page = client.get(f"/organisations/{consultation.organisation.slug}/consultations/{consultation.pk}/")
     assert buyer_page.status_code == 200 and "Gérer le DCE" in buyer_page.content.decode()
+
+
+def test_a_signed_in_company_user_is_identified_by_the_account_without_a_form(
+    client, consultation, company_member, company
+):
+    sign_in(client, company_member)
+    html = client.get(f"/consultations/{consultation.pk}/").content.decode()
+    assert f"Vous êtes connecté·e au nom de {company.name}" in html and 'name="email"' not in html
+    client.get(_url(consultation))
+    client.get(_url(consultation))
+    assert _downloads(consultation) == [("CCTP.pdf", company_member.email)] * 2
+    with scopes_disabled():
+        downloader = Download.objects.filter(consultation=consultation).first().downloader
+    assert downloader.user == company_member and downloader.company == company
+    assert downloader.company_name == company.name
+    # One who had unsubscribed stays unsubscribed: downloading again does not sign them up.
+    services.unsubscribe(token=services.unsubscribe_token(downloader))
+    client.get(_url(consultation))
+    from ebourgogne.dce import selectors
+
+    assert selectors.identified_downloaders(consultation) == []
+
+
+def test_a_signed_in_buyer_downloads_anonymously(client, consultation, outsider):
+    sign_in(client, outsider)
+    client.get(_url(consultation))
+    assert _downloads(consultation) == [("CCTP.pdf", None)]

@@ -156,12 +156,32 @@ def _account_initial(request: HttpRequest) -> dict:
     return {"name": user.full_name, "email": user.email, "company_name": company.name if company else ""}
 
 
+# Registrations per client address and window: enough for a team behind one address, not for a robot
+# signing strangers up (each registration may send mails).
+IDENTIFY_LIMIT = 30
+IDENTIFY_WINDOW = 10 * 60
+
+
+def _identify_throttled(request: HttpRequest) -> bool:
+    from django.core.cache import cache
+
+    key = f"dce:identify:{request.META.get('REMOTE_ADDR', '')}"
+    cache.add(key, 0, IDENTIFY_WINDOW)
+    try:
+        return cache.incr(key) > IDENTIFY_LIMIT
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, IDENTIFY_WINDOW)
+        return False
+
+
 @public(reason="DCE: optional identification of a downloader, to be told of changes (R2132-2 CCP)")
 @require_http_methods(["GET", "POST"])
 def identify(request: HttpRequest, pk: int) -> HttpResponse:
     consultation = selectors.public_consultation(pk)
     if consultation is None:
         raise Http404
+    if request.method == "POST" and _identify_throttled(request):
+        return render(request, "429.html", status=429)
     next_url = request.POST.get("next") or request.GET.get("next") or ""
     form = forms.IdentifyForm(request.POST or None, initial={"next": next_url, **_account_initial(request)})
     status = 200

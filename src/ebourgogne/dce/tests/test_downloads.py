@@ -254,3 +254,24 @@ def test_a_signed_in_buyer_downloads_anonymously(client, consultation, outsider)
     sign_in(client, outsider)
     client.get(_url(consultation))
     assert _downloads(consultation) == [("CCTP.pdf", None)]
+
+
+def test_identification_is_throttled_per_address(client, consultation, settings):
+    from django.core.cache import cache
+
+    from ebourgogne.dce import views
+
+    cache.clear()
+    url = reverse("dce_public:identify", kwargs={"pk": consultation.pk})
+    for number in range(views.IDENTIFY_LIMIT):
+        assert client.post(url, {"email": f"p{number}@exemple.test"}).status_code == 302
+    response = client.post(url, {"email": "robot@exemple.test"})
+    assert response.status_code == 429 and "Trop de tentatives" in response.content.decode()
+    cache.clear()
+
+
+@pytest.mark.parametrize(("audience", "language"), [("entreprises", "fr"), ("acheteurs", "en")])
+def test_help_pages_explain_the_dce(client, audience, language):
+    client.cookies["ebourgogne_language"] = language
+    html = client.get(f"/aide/{audience}/", HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    assert ("Dossiers de consultation (DCE)" if language == "fr" else "Tender files (DCE)") in html

@@ -165,7 +165,9 @@ IDENTIFY_WINDOW = 10 * 60
 def _identify_throttled(request: HttpRequest) -> bool:
     from django.core.cache import cache
 
-    key = f"dce:identify:{request.META.get('REMOTE_ADDR', '')}"
+    from ebourgogne.audit.services import client_ip  # the proxy-aware address, as the event log records it
+
+    key = f"dce:identify:{client_ip(request)}"
     cache.add(key, 0, IDENTIFY_WINDOW)
     try:
         return cache.incr(key) > IDENTIFY_LIMIT

@@ -284,6 +284,11 @@ def pytest_runtest_teardown(item: Any, nextitem: Any):
 
         with item.config.stash[blocking_manager_key].unblock():
             ensure_loaded()
+            from django.db import connections
+
+            # Opened here, outside any test: nothing else closes it, and on PostgreSQL the test database
+            # could not be dropped at the end of the session.
+            connections.close_all()
     return result
 
 

@@ -434,3 +434,12 @@ def test_cpv_search_ignores_accents_and_case(db):
     assert "15894210" in {cpv.code for cpv in cpv_search("repas ecoles")}
     assert "45214210" in {cpv.code for cpv in cpv_search("primary SCHOOL")}  # the English labels too
     assert [cpv.code for cpv in cpv_search("4521421")] == ["45214210"]
+
+
+@pytest.mark.parametrize(
+    ("language", "title"), [("fr", "Publier une consultation"), ("en", "Publishing a consultation")]
+)
+def test_buyers_help_has_the_consultations_section(client, db, language, title):
+    response = client.get(reverse("portal:help_role", args=["acheteurs"]), HTTP_ACCEPT_LANGUAGE=language)
+    assert response.status_code == 200
+    assert title in _text(response)

@@ -244,7 +244,8 @@ def replace_file(
     )
 
 
-def _has_changes(version: DceVersion) -> bool:
+def has_changes(version: DceVersion) -> bool:
+    """Whether the version adds or removes a file."""
     with scopes_disabled():
         return version.added_files.exists() or version.removed_files.exists()
 
@@ -256,7 +257,7 @@ def _has_changes(version: DceVersion) -> bool:
 def publish_with_consultation(sender: Any = None, *, consultation: Consultation, **kwargs: Any) -> None:
     """The consultation is published: its DCE being prepared becomes version 1, public from now on."""
     version = draft_version(consultation)
-    if version is None or not _has_changes(version):
+    if version is None or not has_changes(version):
         return
     with scopes_disabled():
         version.published_at = consultation.published_at or clock.now()
@@ -294,7 +295,7 @@ def publish_changes(*, acting_user: Any, consultation: Consultation, reason: str
             _check_editable(consultation)
             raise DomainError(_("Le DCE ne peut plus être modifié."), code="not_editable")
         version = draft_version(consultation)
-        if version is None or not _has_changes(version):
+        if version is None or not has_changes(version):
             raise DomainError(_("Aucune modification du DCE n'attend d'être publiée."), code="nothing_to_publish")
         with scopes_disabled():
             version.published_at = clock.now()

@@ -286,7 +286,7 @@ def manage_context(request: HttpRequest, organisation, consultation, **extra) ->
         "files": selectors.files_being_prepared(consultation),
         "removed": selectors.removed_in_draft(consultation),
         "draft": draft,
-        "has_changes": draft is not None and services._has_changes(draft),
+        "has_changes": draft is not None and services.has_changes(draft),
         "versions": selectors.versions(consultation),
         "used": services.used_bytes(consultation),
         "room_left": services.room_left(consultation),

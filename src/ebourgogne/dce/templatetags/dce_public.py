@@ -85,7 +85,7 @@ def dce_buyer_block(context, consultation):
         "files": files,
         "total": sum(f.size for f in files),
         "draft": draft,
-        "has_changes": draft is not None and services._has_changes(draft),
+        "has_changes": draft is not None and services.has_changes(draft),
         "current": selectors.current_version(consultation),
         "downloads": summary,
     }

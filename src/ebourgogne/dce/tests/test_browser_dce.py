@@ -93,3 +93,10 @@ def test_buyer_uploads_and_publishes_then_anyone_downloads(browser_page, browser
     assert sorted(rows, key=str) == sorted(
         [("Règlement de consultation.pdf", None), (None, None), ("CCTP.txt", "lea@exemple.test")], key=str
     )
+
+    # The same page on a 320 px screen, in English.
+    page.set_viewport_size({"width": 320, "height": 800})
+    page.context.add_cookies([{"name": "ebourgogne_language", "value": "en", "url": page.url}])
+    page.goto(f"/consultations/{consultation.pk}/")
+    expect(page.get_by_role("link", name="Download all the tender files (ZIP)")).to_have_count(1)
+    assert_accessible(page, context="public consultation page, 320 px, English")

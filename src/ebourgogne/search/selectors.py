@@ -218,15 +218,16 @@ def _sql(
             params += match.params_where
         rank = match.rank if ranked else ""
 
+    # Sorted by publication or value, SQLite (which keeps no statistics) would pick an index on the
+    # deadline or on equality filters and sort every row they give; a unary + on those columns keeps it
+    # on the index of the sort order.
+    plus = "+" if by_index_order and connection.vendor == "sqlite" else ""
     if criteria.state == StateFilter.OPEN:
-        where.append("e.state = %s AND e.bids_deadline > %s")
+        where.append(f"e.state = %s AND {plus}e.bids_deadline > %s")
         params += [State.PUBLISHED, adapt(now)]
     elif criteria.state == StateFilter.PAST:
         where.append("(e.state <> %s OR e.bids_deadline <= %s)")
         params += [State.PUBLISHED, adapt(now)]
-    # Sorted by publication or value, SQLite (which keeps no statistics) would pick an index on these
-    # equality filters and sort every row they give; a unary + keeps it on the index of the sort order.
-    plus = "+" if by_index_order and connection.vendor == "sqlite" else ""
     for column in ("department", "procedure", "contract_type"):
         value = getattr(criteria, column)
         if value:

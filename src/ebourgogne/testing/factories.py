@@ -265,33 +265,6 @@ def platform(db) -> Organisation:
 # --- Consultations ----------------------------------------------------------------------------------
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_teardown(item: Any, nextitem: Any):
-    """A transactional test (browser tests, `django_db(transaction=True)`) ends with a flush that also
-    empties the CPV codes loaded by migration: once its fixtures are torn down, load them again, so that
-    the tests after it (in this process) find them, whatever the order."""
-    result = yield
-    if nextitem is None:
-        return result  # the last test: the test database is gone with the session's fixtures
-    marker = item.get_closest_marker("django_db")
-    transactional = marker is not None and bool(
-        marker.kwargs.get("transaction", marker.args[0] if marker.args else False)
-    )
-    if transactional or {"transactional_db", "live_server"} & set(getattr(item, "fixturenames", ())):
-        from pytest_django.plugin import blocking_manager_key
-
-        from ebourgogne.consultations.cpv import ensure_loaded
-
-        with item.config.stash[blocking_manager_key].unblock():
-            ensure_loaded()
-            from django.db import connections
-
-            # Opened here, outside any test: nothing else closes it, and on PostgreSQL the test database
-            # could not be dropped at the end of the session.
-            connections.close_all()
-    return result
-
-
 class ConsultationFactory(DjangoModelFactory):
     """A draft consultation of a buyer, with its main CPV code and dates a month ahead.
 

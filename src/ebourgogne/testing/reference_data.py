@@ -9,19 +9,13 @@ Loaded for the whole suite by pyproject.toml (`-p ebourgogne.testing.reference_d
 
 from __future__ import annotations
 
-import importlib
-
 import pytest
 
 
 def ensure_cpv_codes() -> None:
-    from django.apps import apps
+    from ebourgogne.consultations.cpv import ensure_loaded
 
-    from ebourgogne.consultations.models import CpvCode
-
-    if not CpvCode.objects.exists():
-        migration = importlib.import_module("ebourgogne.consultations.migrations.0002_load_cpv_2008")
-        migration.load(apps, None)
+    ensure_loaded()
 
 
 @pytest.fixture(autouse=True)

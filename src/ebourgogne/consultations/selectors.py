@@ -20,7 +20,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django_scopes import scopes_disabled
 
 from ebourgogne.audit.models import AuditEvent
-from ebourgogne.audit.selectors import EventFilters, EventPage, organisation_events, page_of
+from ebourgogne.audit.selectors import EventPage, organisation_events, page_of
 from ebourgogne.consultations.models import PUBLIC_STATES, Consultation, ConsultationCpv, CpvCode, Lot, State
 from ebourgogne.core import clock
 
@@ -82,10 +82,11 @@ def buyer_consultation(*, organisation: Any, pk: int) -> Consultation | None:
 def consultation_events(
     *, consultation: Consultation, before: int | None = None, after: int | None = None
 ) -> EventPage:
-    """The event log of one consultation (its own events), newest first, by pages."""
-    queryset = organisation_events(
-        organisation=consultation.organisation,
-        filters=EventFilters(object_type="consultations.consultation", object_id=str(consultation.pk)),
+    """The event log of one consultation, newest first, by pages: its own events (lifecycle, tender files,
+    rectifications) and those of its questions and answers (which name the consultation in their data)."""
+    queryset = organisation_events(organisation=consultation.organisation).filter(
+        Q(object_type="consultations.consultation", object_id=str(consultation.pk))
+        | Q(object_type="questions.question", data__consultation=consultation.pk)
     )
     return page_of(queryset, before=before, after=after)
 

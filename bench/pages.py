@@ -24,6 +24,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.parse
 from contextlib import contextmanager
@@ -141,6 +142,62 @@ def _cpu_ticks(pid: int) -> int:
     return total
 
 
+class _DatabaseCpu:
+    """CPU ticks of the PostgreSQL backends serving the benchmark's database (the server must run on this
+    machine). Polled in a thread, so that a backend that ends during a window (connections are renewed
+    every CONN_MAX_AGE) still counts up to its last reading; a backend started during it counts whole.
+    Nothing on SQLite, whose work is in the server's own processes."""
+
+    def __init__(self, database_url: str) -> None:
+        self.url = database_url
+        self.last: dict[int, int] = {}
+        self.lock = threading.Lock()
+        self.stopping = threading.Event()
+        self.thread: threading.Thread | None = None
+
+    def __enter__(self):
+        if self.url:
+            import psycopg
+
+            self.connection = psycopg.connect(self.url, autocommit=True)
+            self.thread = threading.Thread(target=self._poll, daemon=True)
+            self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.thread is not None:
+            self.stopping.set()
+            self.thread.join()
+            self.connection.close()
+
+    def _poll(self) -> None:
+        while not self.stopping.is_set():
+            self.read()
+            self.stopping.wait(0.2)
+
+    def read(self) -> dict[int, int]:
+        if self.thread is None:
+            return {}
+        with self.lock:
+            pids = [
+                row[0]
+                for row in self.connection.execute(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            ]
+            for pid in pids:
+                try:
+                    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue
+                self.last[pid] = int(fields[11]) + int(fields[12])
+            return dict(self.last)
+
+    @staticmethod
+    def used(start: dict[int, int], end: dict[int, int]) -> int:
+        return sum(ticks - start.get(pid, 0) for pid, ticks in end.items())
+
+
 def _get(port: int, path: str, headers: dict[str, str]) -> tuple[int, bytes]:
     import http.client
 
@@ -225,7 +282,7 @@ def run(quick: bool) -> dict:
             if consultation:
                 endpoints["search"] = ("/consultations/", proxy)
                 endpoints["consultation"] = (f"/consultations/{consultation['pk']}/", proxy)
-            with _server(env, port, data_dir / "serve.log", proxy) as server:
+            with _server(env, port, data_dir / "serve.log", proxy) as server, _DatabaseCpu(database_url) as database:
                 # Each page must really be what we think it is before we time it.
                 for key, (path, headers) in endpoints.items():
                     status, body = _get(port, path, headers)
@@ -246,7 +303,7 @@ def run(quick: bool) -> dict:
                         samples: dict[str, float] = {}
 
                         def sample(moment: str, samples=samples, pid=server.pid) -> None:
-                            samples[moment] = (time.perf_counter(), _cpu_ticks(pid))
+                            samples[moment] = (time.perf_counter(), _cpu_ticks(pid), database.read())
 
                         result = _loadgen.load(
                             port=port,
@@ -259,11 +316,17 @@ def run(quick: bool) -> dict:
                         )
                         wall = samples["end"][0] - samples["start"][0]
                         server_cores = (samples["end"][1] - samples["start"][1]) / ticks_per_second / wall
-                        figures = {**result.as_dict(), "server_cpu_cores": round(server_cores, 3)}
+                        database_cores = database.used(samples["start"][2], samples["end"][2]) / ticks_per_second / wall
+                        figures = {
+                            **result.as_dict(),
+                            "server_cpu_cores": round(server_cores, 3),
+                            "database_cpu_cores": round(database_cores, 3),
+                        }
                         rounds[key].append(figures)
                         log(
                             f"round {number} {key:8} {figures['rps']:8.1f} req/s  p50 {figures['latency_ms'].get('p50')} ms"
-                            f"  server CPU {server_cores:.2f} cores, load generator CPU {figures['client_cpu_cores']:.2f}"
+                            f"  server CPU {server_cores:.2f} cores, database {database_cores:.2f},"
+                            f" load generator {figures['client_cpu_cores']:.2f}"
                         )
 
     rps = {key: statistics.median(r["rps"] for r in results) for key, results in rounds.items()}
@@ -278,6 +341,13 @@ def run(quick: bool) -> dict:
     # was left to the server (the machine's other processes, the load generator itself).
     cpu_ms = {
         key: statistics.median(1000 * r["server_cpu_cores"] / r["rps"] for r in results if r["rps"])
+        for key, results in rounds.items()
+    }
+    # The same with the database server's CPU added (PostgreSQL): what the machine spends per request.
+    total_ms = {
+        key: statistics.median(
+            1000 * (r["server_cpu_cores"] + r["database_cpu_cores"]) / r["rps"] for r in results if r["rps"]
+        )
         for key, results in rounds.items()
     }
     return {
@@ -299,6 +369,12 @@ def run(quick: bool) -> dict:
         },
         "server_cpu_ms_per_request": {key: round(value, 3) for key, value in cpu_ms.items()},
         "cpu_ratios": {key: round(cpu_ms["bare"] / cpu_ms[key], 3) for key in pages},
+        "database_cpu_ms_per_request": {
+            key: round(statistics.median(1000 * r["database_cpu_cores"] / r["rps"] for r in results if r["rps"]), 3)
+            for key, results in rounds.items()
+        },
+        "total_cpu_ms_per_request": {key: round(value, 3) for key, value in total_ms.items()},
+        "total_cpu_ratios": {key: round(total_ms["bare"] / total_ms[key], 3) for key in pages},
         "load_generator_cpu_cores": {
             key: round(statistics.median(r["client_cpu_cores"] for r in results), 2) for key, results in rounds.items()
         },

@@ -665,6 +665,75 @@ def _paris_day(days: int, hour: int):
     return dt.datetime.combine(day, dt.time(hour, 0), tzinfo=paris).astimezone(dt.UTC)
 
 
+# The tender files of every demo consultation: small text files, so that the demo shows the DCE, its
+# ZIP, the download register and the rectifications without shipping documents.
+TENDER_FILES: tuple[tuple[str, str], ...] = (
+    (
+        "Règlement de la consultation.txt",
+        "RÈGLEMENT DE LA CONSULTATION\n\n{title}\nRéférence : {reference}\n\n"
+        "Article 1 — Objet de la consultation\n{object}\n\n"
+        "Article 2 — Conditions de la consultation\nLes offres sont remises par voie électronique sur e-bourgogne.\n",
+    ),
+    (
+        "CCAP - Cahier des clauses administratives particulières.txt",
+        "CAHIER DES CLAUSES ADMINISTRATIVES PARTICULIÈRES\n\n{title}\nRéférence : {reference}\n",
+    ),
+    (
+        "CCTP - Cahier des clauses techniques particulières.txt",
+        "CAHIER DES CLAUSES TECHNIQUES PARTICULIÈRES\n\n{title}\n\n{object}\n",
+    ),
+    ("Bordereau des prix unitaires.csv", "Poste;Désignation;Unité;Prix unitaire HT\n1;{title};forfait;\n"),
+)
+
+
+def _tender_file(name: str, content: str):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    content_type = "text/csv" if name.endswith(".csv") else "text/plain"
+    return SimpleUploadedFile(name, content.encode("utf-8"), content_type=content_type)
+
+
+def _add_tender_files(consultation, agent) -> None:
+    from ebourgogne.dce import services as dce_services
+
+    values = {"title": consultation.title, "reference": consultation.reference, "object": consultation.object}
+    for name, template in TENDER_FILES:
+        dce_services.upload_file(
+            acting_user=agent, consultation=consultation, uploaded=_tender_file(name, template.format(**values))
+        )
+
+
+def _question_and_rectification(consultation, agent, users: dict, organisations: dict) -> None:
+    """A company member asks a question, the buyer answers it and publishes a rectification."""
+    import datetime as dt
+
+    from ebourgogne.core import clock
+    from ebourgogne.dce import services as dce_services
+    from ebourgogne.questions import services as question_services
+
+    question = question_services.question_ask(
+        acting_user=users[_email("membre.tp-auxois")],
+        company=organisations["tp-auxois"],
+        consultation=consultation,
+        text="Une visite des lieux est-elle prévue avant la remise des offres ?",
+    )
+    with _at(clock.now() + dt.timedelta(hours=2)):
+        question_services.question_answer(
+            acting_user=agent,
+            question=question,
+            answer="Oui : une visite facultative est organisée ; le règlement de la consultation rectifié en "
+            "donne la date.",
+        )
+        dce_services.upload_file(
+            acting_user=agent,
+            consultation=consultation,
+            uploaded=_tender_file("Avis de visite des lieux.txt", "Une visite facultative des lieux est organisée.\n"),
+        )
+        dce_services.publish_changes(
+            acting_user=agent, consultation=consultation, reason="Ajout de l'avis de visite des lieux."
+        )
+
+
 def _create_consultations(organisations: dict, users: dict) -> int:
     import datetime as dt
 
@@ -672,6 +741,7 @@ def _create_consultations(organisations: dict, users: dict) -> int:
     from ebourgogne.consultations.models import State
     from ebourgogne.core import clock
 
+    rectified = False  # the first consultation in progress gets a question, its answer and a rectification
     for spec in CONSULTATIONS:
         agent = users[spec.agent]
         organisation = organisations[spec.organisation]
@@ -703,11 +773,16 @@ def _create_consultations(organisations: dict, users: dict) -> int:
         when = published_at if spec.state != State.DRAFT else clock.now()
         with _at(when - dt.timedelta(hours=1)):
             consultation = services.consultation_create(acting_user=agent, organisation=organisation, **fields)
+            _add_tender_files(consultation, agent)
         if spec.state == State.DRAFT:
             continue
         with _at(published_at):
             services.consultation_publish(acting_user=agent, consultation=consultation)
         if spec.state == State.PUBLISHED:
+            if not rectified:
+                rectified = True
+                with _at(published_at + dt.timedelta(hours=20)):
+                    _question_and_rectification(consultation, agent, users, organisations)
             continue
         if spec.state == State.CANCELLED:
             with _at(published_at + dt.timedelta(days=3)):

@@ -131,3 +131,11 @@ def test_nobody_may_change_someone_else_s_profile():
 
     user.refresh_from_db()
     assert user.full_name == "Victime"
+
+
+def test_home_links_to_the_api_tokens_page(client):
+    user = UserFactory()
+    sign_in(client, user)
+    html = client.get(reverse("accounts:home")).content.decode()
+    assert f'href="{reverse("apitokens:list")}"' in html
+    assert client.get(reverse("apitokens:list")).status_code == 200

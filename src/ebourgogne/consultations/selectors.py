@@ -16,13 +16,15 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db import DEFAULT_DB_ALIAS
+from django.db.models import Prefetch, Q, QuerySet, prefetch_related_objects
 from django_scopes import scopes_disabled
 
 from ebourgogne.audit.models import AuditEvent
 from ebourgogne.audit.selectors import EventPage, organisation_events, page_of
 from ebourgogne.consultations.models import PUBLIC_STATES, Consultation, ConsultationCpv, CpvCode, Lot, State
 from ebourgogne.core import clock
+from ebourgogne.core.prepared import PreparedQuery
 
 CPV_SEARCH_LIMIT = 50
 
@@ -106,6 +108,61 @@ def public_consultation(*, pk: int) -> Consultation | None:
             .filter(organisation__is_active=True)
             .first()
         )
+
+
+def _row_fields(model: Any, prefix: str = "") -> list[str]:
+    return [prefix + field.attname for field in model._meta.concrete_fields]
+
+
+def _public_row_query(pk: int) -> QuerySet:
+    from ebourgogne.organisations.models import BuyerService, Organisation
+
+    with scopes_disabled():
+        return Consultation.objects.filter(pk=pk, state__in=PUBLIC_STATES, organisation__is_active=True).values_list(
+            *_row_fields(Consultation),
+            *_row_fields(Organisation, "organisation__"),
+            *_row_fields(BuyerService, "service__"),
+        )
+
+
+_public_row = PreparedQuery(_public_row_query)
+
+
+def public_consultation_row(*, pk: int) -> Consultation | None:
+    """A public consultation (never a draft) with its buyer and service, without its lots and codes: one
+    statement, compiled once (`core.prepared`). For the public page, which renders the lots and codes once
+    per version of the consultation (`public_codes_of`)."""
+    from ebourgogne.organisations.models import BuyerService, Organisation
+
+    rows = _public_row.rows(pk)
+    if not rows:
+        return None
+    row = rows[0]
+    own, buyer = len(Consultation._meta.concrete_fields), len(Organisation._meta.concrete_fields)
+    consultation = Consultation.from_db(DEFAULT_DB_ALIAS, _row_fields(Consultation), row[:own])
+    consultation.organisation = Organisation.from_db(
+        DEFAULT_DB_ALIAS, _row_fields(Organisation), row[own : own + buyer]
+    )
+    if consultation.service_id is None:
+        consultation.service = None
+    else:
+        consultation.service = BuyerService.from_db(DEFAULT_DB_ALIAS, _row_fields(BuyerService), row[own + buyer :])
+    return consultation
+
+
+def public_codes_of(consultation: Consultation) -> Codes:
+    """The codes and lots of a consultation read by `public_consultation_row` (two statements)."""
+    with scopes_disabled():
+        codes = ConsultationCpv.objects.select_related("cpv").order_by("-is_main", "cpv_id")
+        prefetch_related_objects(
+            [consultation],
+            Prefetch(
+                "lots",
+                queryset=Lot.objects.order_by("number").prefetch_related(Prefetch("cpv_codes", queryset=codes)),
+            ),
+            Prefetch("cpv_codes", queryset=codes.filter(lot__isnull=True), to_attr="own_cpv_codes"),
+        )
+        return codes_of(consultation)
 
 
 def public_consultations(*, organisation: Any = None) -> QuerySet[Consultation]:

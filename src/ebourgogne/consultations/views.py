@@ -14,16 +14,19 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models.signals import post_delete, post_save
 from django.forms.utils import ErrorDict, ErrorList
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from ebourgogne.audit.actions import action_label
 from ebourgogne.consultations import forms, selectors, services
-from ebourgogne.consultations.models import Consultation, CpvCode, State
+from ebourgogne.consultations.models import Consultation, CpvCode, Lot, State
 from ebourgogne.core.access import organisation_view, public
 from ebourgogne.core.errors import DomainError
 from ebourgogne.organisations.roles import PERMISSIONS, roles_grant
@@ -545,10 +548,39 @@ def consultation_delete(request: HttpRequest, organisation: Any, pk: int) -> Htt
 # --- Public page ------------------------------------------------------------------------------------
 
 
+# The lots and codes part of the public page, rendered once per (consultation, version, language) and kept
+# in this process. Always fresh: every change to the lots or codes saves the consultation, which moves its
+# `updated_at` (part of the key, read with the consultation on every request, so other processes see it at
+# once); in this process a save also empties the copies (two saves in one clock tick, as under a frozen
+# test clock, leave the same stamp).
+_CODES_HTML: dict[tuple, str] = {}
+_CODES_HTML_MAX = 1024
+
+
+def _forget_codes_html(**kwargs: Any) -> None:
+    _CODES_HTML.clear()
+
+
+for _model in (Consultation, Lot):
+    post_save.connect(_forget_codes_html, sender=_model, dispatch_uid=f"consultations_codes_html_{_model.__name__}")
+    post_delete.connect(_forget_codes_html, sender=_model, dispatch_uid=f"consultations_codes_html_d_{_model.__name__}")
+
+
+def _codes_html(consultation: Consultation) -> str:
+    key = (consultation.pk, consultation.updated_at, get_language())
+    html = _CODES_HTML.get(key)
+    if html is None:
+        html = render_to_string("consultations/_codes.html", {"codes": selectors.public_codes_of(consultation)})
+        if len(_CODES_HTML) >= _CODES_HTML_MAX:
+            _CODES_HTML.clear()
+        _CODES_HTML[key] = html
+    return html
+
+
 @public(reason="the public page of a published consultation: drafts answer 404")
 @require_http_methods(["GET", "HEAD"])
 def public_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    consultation = selectors.public_consultation(pk=pk)
+    consultation = selectors.public_consultation_row(pk=pk)
     if consultation is None:
         raise Http404
     return render(
@@ -556,7 +588,7 @@ def public_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "consultations/public_detail.html",
         {
             "consultation": consultation,
-            "codes": selectors.codes_of(consultation),
+            "codes_html": _codes_html(consultation),
             "answer_delay": services.answer_delay_days(consultation),
             "documents": [line.strip() for line in consultation.required_documents.splitlines() if line.strip()],
         },

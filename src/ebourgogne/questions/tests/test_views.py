@@ -332,6 +332,7 @@ def test_the_public_block_reads_a_fixed_number_of_queries(
     sign_in(client, company_member)
     url = reverse("consultations_public:detail", args=[consultation.pk])
     answered(consultation, company, company_member, buyer_agent)
+    client.get(url)  # the consultation's lots and codes are rendered once per version, then reused
     with django_assert_max_num_queries(100) as few:
         client.get(url)
     for n in range(8):

@@ -12,13 +12,15 @@ Nothing that depends on the index is kept: rows are rendered from this request's
 
 from __future__ import annotations
 
+import html as html_module
 import re
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.template.defaultfilters import floatformat
 from django.template.loader import render_to_string
 from django.urls import get_script_prefix, reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.html import escape
 from django.utils.translation import get_language, gettext
 
@@ -94,6 +96,8 @@ def _language_labels() -> dict:
         labels["procedure"] = {value: escape(str(label)) for value, label in Procedure.choices}
         labels["contract_type"] = {value: escape(str(label)) for value, label in ContractType.choices}
         labels["state"] = {value: escape(str(label)) for value, label in State.choices}
+        grouped = formats.get_format("NUMBER_GROUPING") == 3
+        labels["thousands"] = formats.get_format("THOUSAND_SEPARATOR") if grouped else None
         labels["buyer_url"] = escape(reverse("search_root:buyer", args=[marker])).replace(marker, "{}")
         if len(_labels) >= MAX_COPIES:
             _labels.clear()
@@ -119,6 +123,8 @@ def result_rows(results) -> str:
         labels["state_dt"],
         labels["reference"],
     )
+    thousands = labels["thousands"]
+    esc = html_module.escape  # what django.utils.html.escape does, without its lazy-string wrapper
     parts = []
     for result in results:
         deadline = timezone.localtime(result.bids_deadline)
@@ -126,23 +132,31 @@ def result_rows(results) -> str:
         if result.state == State.PUBLISHED and not is_open:
             state_label = labels["passed"]
         else:
-            state_label = states.get(result.state) or escape(result.state)
+            state_label = states.get(result.state) or esc(result.state)
         place = ""
         if result.commune or result.department:
-            where = escape(result.commune) + (f" ({escape(result.department)})" if result.department else "")
+            where = esc(result.commune) + (f" ({esc(result.department)})" if result.department else "")
             place = f"<dt>{dt_place}</dt><dd>{where}</dd>"
         value = ""
         if result.estimated_value is not None:
-            value = f"<dt>{dt_value}</dt><dd>{intcomma(floatformat(result.estimated_value, 0))} € HT</dd>"
+            value = f"<dt>{dt_value}</dt><dd>{_amount(result.estimated_value, thousands)} € HT</dd>"
         parts.append(
-            f'<li class="card"><h3><a href="{escape(result.url)}">{escape(result.title)}</a></h3><dl>'
-            f'<dt>{dt_buyer}</dt><dd><a href="{buyer_url.format(escape(result.buyer_slug))}">'
-            f"{escape(result.buyer_name)}</a></dd>"
-            f"<dt>{dt_procedure}</dt><dd>{procedures.get(result.procedure) or escape(result.procedure)} — "
-            f"{contract_types.get(result.contract_type) or escape(result.contract_type)}</dd>"
+            f'<li class="card"><h3><a href="{esc(result.url)}">{esc(result.title)}</a></h3><dl>'
+            f'<dt>{dt_buyer}</dt><dd><a href="{buyer_url.format(esc(result.buyer_slug))}">'
+            f"{esc(result.buyer_name)}</a></dd>"
+            f"<dt>{dt_procedure}</dt><dd>{procedures.get(result.procedure) or esc(result.procedure)} — "
+            f"{contract_types.get(result.contract_type) or esc(result.contract_type)}</dd>"
             f'<dt>{dt_deadline}</dt><dd><time datetime="{deadline.isoformat()}">{deadline:%d/%m/%Y %H:%M}</time> '
             f"{paris}</dd>{place}{value}"
             f'<dt>{dt_state}</dt><dd><span class="tag {"tag-ok" if is_open else "tag-neutral"}">{state_label}</span></dd>'
-            f'</dl><p class="muted">{dt_reference} {escape(result.reference)}</p></li>\n'
+            f'</dl><p class="muted">{dt_reference} {esc(result.reference)}</p></li>\n'
         )
     return "".join(parts)
+
+
+def _amount(value, thousands: str | None) -> str:
+    """`value|floatformat:0|intcomma`: rounded half up to a whole number, digits grouped by three."""
+    if thousands is None:
+        return intcomma(floatformat(value, 0))
+    number = value if isinstance(value, Decimal) else Decimal(repr(value))
+    return f"{int(number.quantize(Decimal(1), ROUND_HALF_UP)):,}".replace(",", thousands)

@@ -102,6 +102,10 @@ def test_result_rows_equal_the_template_loop(language):
         result(state="awarded", commune="", department="", procedure="open", contract_type="services"),
         result(state="cancelled", commune="Dijon", department="", estimated_value=Decimal("0")),
         result(state="closed", commune="", department="21", estimated_value=Decimal("999.5")),
+        *(
+            result(estimated_value=value)
+            for value in (Decimal("0.5"), Decimal("1.49"), Decimal("12345678901.50"), Decimal("1000"), 2500.5)
+        ),
     ]
     with translation.override(language):
         expected = engines["django"].from_string(TEMPLATE_LOOP).render({"results": results})

@@ -124,7 +124,7 @@ def test_demo_reuses_its_data_and_reset_starts_over(tmp_path):
     assert first.returncode == 0, first.stderr
     assert "Loading the demo data" in first.stdout
     users = _user_count(env)
-    (tmp_path / "data" / "media").mkdir()
+    (tmp_path / "data" / "media").mkdir(exist_ok=True)  # the demo stores its tender files there
     (tmp_path / "data" / "media" / "upload.txt").write_text("a file of the previous demo")
 
     extra = run(

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -20,11 +19,11 @@ from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
 from ebourgogne.consultations.models import ContractType, Procedure, State
+from ebourgogne.core.clock import PARIS
 from ebourgogne.core.errors import DomainError
 from ebourgogne.organisations.models import BuyerService
 from ebourgogne.organisations.services import InvalidData
 
-PARIS = ZoneInfo("Europe/Paris")
 SUMMER, WINTER = "summer", "winter"
 
 

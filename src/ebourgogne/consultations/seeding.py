@@ -19,7 +19,6 @@ import random
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from django.core.management.color import no_style
 from django.db import connection, transaction
@@ -37,11 +36,11 @@ from ebourgogne.consultations.models import (
     State,
 )
 from ebourgogne.core import clock
+from ebourgogne.core.clock import PARIS
 from ebourgogne.organisations.models import Organisation
 from ebourgogne.organisations.roles import OrganisationKind
 from ebourgogne.organisations.seed_data import COMMUNES, SCHOOL_PATRONS, STREETS, SURNAMES
 
-PARIS = ZoneInfo("Europe/Paris")
 BATCH = 5000
 
 W, S, F = ContractType.WORKS, ContractType.SERVICES, ContractType.SUPPLIES

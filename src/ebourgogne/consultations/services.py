@@ -28,7 +28,6 @@ import logging
 from collections.abc import Iterable, Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -50,6 +49,7 @@ from ebourgogne.consultations.models import (
     State,
 )
 from ebourgogne.core import clock
+from ebourgogne.core.clock import PARIS
 from ebourgogne.core.errors import DomainError, NotFound, PermissionRefused
 from ebourgogne.organisations import identifiers
 from ebourgogne.organisations.models import BuyerService, Organisation
@@ -57,7 +57,6 @@ from ebourgogne.organisations.roles import roles_grant
 from ebourgogne.organisations.selectors import roles_of
 from ebourgogne.organisations.services import InvalidData
 
-PARIS = ZoneInfo("Europe/Paris")
 logger = logging.getLogger("ebourgogne.consultations")
 MANAGE = "consultations.manage"
 

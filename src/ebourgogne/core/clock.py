@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 from django.utils import timezone
+
+# The platform's time zone: deadlines are entered and shown in it, stored in UTC.
+PARIS = ZoneInfo("Europe/Paris")
 
 
 def now() -> dt.datetime:

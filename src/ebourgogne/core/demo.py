@@ -656,11 +656,10 @@ def _at(moment):
 def _paris_day(days: int, hour: int):
     """`hour`:00 Paris time, `days` days from today (an hour that exists once on every day)."""
     import datetime as dt
-    from zoneinfo import ZoneInfo
 
     from ebourgogne.core import clock
 
-    paris = ZoneInfo("Europe/Paris")
+    paris = clock.PARIS
     day = clock.now().astimezone(paris).date() + dt.timedelta(days=days)
     return dt.datetime.combine(day, dt.time(hour, 0), tzinfo=paris).astimezone(dt.UTC)
 

@@ -19,7 +19,6 @@ import datetime as dt
 import math
 from dataclasses import dataclass, field
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from django.db import connection
 from django.urls import NoReverseMatch, reverse
@@ -27,11 +26,11 @@ from django.utils.translation import gettext_lazy as _
 
 from ebourgogne.consultations.models import ConsultationCpv, ContractType, Procedure, State, cpv_prefix
 from ebourgogne.core import clock
+from ebourgogne.core.clock import PARIS
 from ebourgogne.search import text
 from ebourgogne.search.backends import T_ENTRY, backend
 from ebourgogne.search.models import SearchEntry
 
-PARIS = ZoneInfo("Europe/Paris")
 PER_PAGE = 20
 MAX_PAGES = 50  # 1,000 results: beyond, refine the search
 COUNT_CAP = PER_PAGE * 10  # exact count up to 200 results

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from django import template
-from django.template.defaultfilters import filesizeformat
 
-from ebourgogne.dce import selectors
+from ebourgogne.dce import selectors, services
 
 register = template.Library()
 
@@ -40,7 +39,7 @@ def file_format(dce_file) -> str:
 
 @register.filter
 def human_size(size) -> str:
-    return str(filesizeformat(size or 0))
+    return services.human_size(size or 0)
 
 
 @register.inclusion_tag("dce/public_block.html", takes_context=True)

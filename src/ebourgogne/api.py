@@ -52,5 +52,15 @@ def _register_routers() -> None:
     api.add_router("/consultations", questions_router)
     api.add_router("/buyers", questions_buyer_router)
 
+    from ebourgogne.sealing.api import router as sealing_router
+
+    api.add_router("/consultations", sealing_router)
+
+    from ebourgogne.tenders.api import buyer_router as tenders_buyer_router
+    from ebourgogne.tenders.api import company_router as tenders_company_router
+
+    api.add_router("/companies", tenders_company_router)
+    api.add_router("/buyers", tenders_buyer_router)
+
 
 _register_routers()

@@ -18,16 +18,24 @@ urlpatterns = [
     path("organisations/<slug:org_slug>/consultations/", include("ebourgogne.consultations.urls_buyer")),
     path("organisations/<slug:org_slug>/consultations/<int:pk>/dce/", include("ebourgogne.dce.urls_buyer")),
     path("organisations/<slug:org_slug>/consultations/<int:pk>/questions/", include("ebourgogne.questions.urls_buyer")),
+    path("organisations/<slug:org_slug>/consultations/<int:pk>/plis/", include("ebourgogne.tenders.urls_buyer")),
+    path("organisations/<slug:org_slug>/commissions/", include("ebourgogne.commissions.urls")),
+    path("organisations/<slug:org_slug>/offres/", include("ebourgogne.tenders.urls_company")),
     path("organisations/", include("ebourgogne.organisations.urls")),
     # The public portal: search, consultation pages, downloads, questions.
     path("consultations/", include("ebourgogne.search.urls")),
     path("consultations/<int:pk>/", include("ebourgogne.consultations.urls_public")),
     path("consultations/<int:pk>/dce/", include("ebourgogne.dce.urls_public")),
     path("consultations/<int:pk>/questions/", include("ebourgogne.questions.urls_public")),
+    path("consultations/<int:pk>/depot/", include("ebourgogne.tenders.urls_public")),
     path("compte/jetons-api/", include("ebourgogne.apitokens.urls")),
+    path("compte/cle-ouverture/", include("ebourgogne.sealing.urls")),
+    path("horodatage/", include("ebourgogne.timestamping.urls")),
     path("journal/", include("ebourgogne.audit.urls")),
     path("exploitation/courriels/", include("ebourgogne.notifications.urls")),
     path("admin/", admin.site.urls),
+    path("entrainement/", include("ebourgogne.tenders.urls_practice")),  # the practice consultation
+    path("poste-de-travail/", include("ebourgogne.tenders.urls_workstation")),  # the workstation test
     path("", include("ebourgogne.search.urls_root")),  # buyers' public pages, sitemap
     path("", include("ebourgogne.portal.urls")),
 ]

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
 DEFAULT_DCE_SIZE_LIMIT = 2 * 1024**3  # 2 GB per consultation, announced on the page
+DEFAULT_BID_SIZE_LIMIT = 5 * 1024**3  # 5 GB per bid (all its files, encrypted), announced on the page
 
 
 class ContractType(models.TextChoices):
@@ -166,6 +167,19 @@ class Consultation(models.Model):
     opened_at = models.DateTimeField(_("plis ouverts le"), null=True, blank=True)
     ended_at = models.DateTimeField(_("issue prononcée le"), null=True, blank=True)  # awarded / unsuccessful / ...
     end_reason = models.TextField(_("motif de l'issue"), blank=True)  # reason of cancellation or outcome
+
+    # The commission whose members hold the shares of the opening key (sealed-bid issue).
+    commission = models.ForeignKey(
+        "commissions.Commission",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="consultations",
+        verbose_name=_("commission d'ouverture des plis"),
+    )
+    # The permanent practice consultation (training): never listed on the portal.
+    is_practice = models.BooleanField(_("consultation d'entraînement"), default=False)
+    bid_size_limit = models.BigIntegerField(_("taille maximale d'un pli (octets)"), default=DEFAULT_BID_SIZE_LIMIT)
 
     dce_size_limit = models.BigIntegerField(_("taille maximale du DCE (octets)"), default=DEFAULT_DCE_SIZE_LIMIT)
 

@@ -26,6 +26,7 @@ from django.db.models import Max
 from django_scopes import scopes_disabled
 
 from ebourgogne.consultations.models import (
+    DEFAULT_BID_SIZE_LIMIT,
     DEFAULT_DCE_SIZE_LIMIT,
     Consultation,
     ConsultationCpv,
@@ -356,6 +357,9 @@ CONSULTATION_COLUMNS = (
     "ended_at",
     "end_reason",
     "dce_size_limit",
+    "commission_id",
+    "is_practice",
+    "bid_size_limit",
     "created_by_id",
     "created_at",
     "updated_at",
@@ -568,6 +572,9 @@ def _rows(
             ended_at,
             end_reason,
             DEFAULT_DCE_SIZE_LIMIT,
+            None,
+            False,
+            DEFAULT_BID_SIZE_LIMIT,
             None,
             created,
             ended_at or published_at or created,

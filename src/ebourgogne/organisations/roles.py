@@ -51,6 +51,15 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "questions.answer": frozenset({Role.BUYER_ADMIN, Role.BUYER_AGENT}),
     # A company's members ask questions on public consultations in its name.
     "questions.ask": frozenset({Role.COMPANY_ADMIN, Role.COMPANY_MEMBER}),
+    # Commissions of a buyer: their members and opening-key policy.
+    "commissions.view": frozenset({Role.BUYER_ADMIN, Role.BUYER_AGENT, Role.COMMISSION_MEMBER, Role.PLATFORM_OPERATOR}),
+    "commissions.manage": frozenset({Role.BUYER_ADMIN}),
+    # Sealed bids. A company's members build and deposit its bids and read its receipts.
+    "bids.submit": frozenset({Role.COMPANY_ADMIN, Role.COMPANY_MEMBER}),
+    # The buyer's deposit register (number of deposits before the deadline, the register after it).
+    "bids.register": frozenset({Role.BUYER_ADMIN, Role.BUYER_AGENT, Role.COMMISSION_MEMBER}),
+    # Starting an opening (the members' passphrases are checked on top) and reading opened bids.
+    "bids.open": frozenset({Role.BUYER_ADMIN, Role.BUYER_AGENT, Role.COMMISSION_MEMBER}),
 }
 
 

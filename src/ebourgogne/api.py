@@ -62,5 +62,11 @@ def _register_routers() -> None:
     api.add_router("/companies", tenders_company_router)
     api.add_router("/buyers", tenders_buyer_router)
 
+    from ebourgogne.tenders.api_opening import router as opening_router
+    from ebourgogne.tenders.api_receipts import router as receipts_router
+
+    api.add_router("/companies", receipts_router)
+    api.add_router("/buyers", opening_router)
+
 
 _register_routers()

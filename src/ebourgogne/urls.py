@@ -19,8 +19,13 @@ urlpatterns = [
     path("organisations/<slug:org_slug>/consultations/<int:pk>/dce/", include("ebourgogne.dce.urls_buyer")),
     path("organisations/<slug:org_slug>/consultations/<int:pk>/questions/", include("ebourgogne.questions.urls_buyer")),
     path("organisations/<slug:org_slug>/consultations/<int:pk>/plis/", include("ebourgogne.tenders.urls_buyer")),
+    path(
+        "organisations/<slug:org_slug>/consultations/<int:pk>/plis/ouverture/",
+        include("ebourgogne.tenders.urls_opening"),
+    ),
     path("organisations/<slug:org_slug>/commissions/", include("ebourgogne.commissions.urls")),
     path("organisations/<slug:org_slug>/offres/", include("ebourgogne.tenders.urls_company")),
+    path("organisations/<slug:org_slug>/offres/plis/<int:bid_pk>/accuse/", include("ebourgogne.tenders.urls_receipts")),
     path("organisations/", include("ebourgogne.organisations.urls")),
     # The public portal: search, consultation pages, downloads, questions.
     path("consultations/", include("ebourgogne.search.urls")),

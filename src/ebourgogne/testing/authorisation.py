@@ -181,8 +181,9 @@ def operation_from_mapping(entry: Mapping[str, Any]) -> Operation:
 
 
 def registered_operations() -> list[Operation]:
-    """Every app's OPERATIONS (from `ebourgogne.<app>.tests.authorisation`), checked for unique names.
-    Entries are `Operation`s or plain dicts (see `operation_from_mapping`)."""
+    """Every app's OPERATIONS (from `ebourgogne.<app>.tests.authorisation`, and from any other
+    `tests/authorisation_*.py` module of the app, so that several parts of one app keep their own lists),
+    checked for unique names. Entries are `Operation`s or plain dicts (see `operation_from_mapping`)."""
     import ebourgogne
 
     operations: list[Operation] = []
@@ -190,14 +191,22 @@ def registered_operations() -> list[Operation]:
         if not module.ispkg:
             continue
         try:
-            registry = importlib.import_module(f"ebourgogne.{module.name}.tests.authorisation")
+            tests = importlib.import_module(f"ebourgogne.{module.name}.tests")
         except ModuleNotFoundError as missing:
             if missing.name and missing.name.startswith(f"ebourgogne.{module.name}.tests"):
                 continue
             raise
-        operations.extend(
-            entry if isinstance(entry, Operation) else operation_from_mapping(entry) for entry in registry.OPERATIONS
+        names = sorted(
+            found.name
+            for found in pkgutil.iter_modules(tests.__path__)
+            if found.name == "authorisation" or found.name.startswith("authorisation_")
         )
+        for name in names:
+            registry = importlib.import_module(f"ebourgogne.{module.name}.tests.{name}")
+            operations.extend(
+                entry if isinstance(entry, Operation) else operation_from_mapping(entry)
+                for entry in registry.OPERATIONS
+            )
     names = [operation.name for operation in operations]
     duplicates = sorted({name for name in names if names.count(name) > 1})
     assert not duplicates, f"operation names must be unique: {duplicates}"

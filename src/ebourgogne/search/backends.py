@@ -42,7 +42,9 @@ ENTRY_VALUES = (
 )
 ENTRY_FROM = (
     f"FROM {T_CONSULTATION} c JOIN {T_ORGANISATION} o ON o.id = c.organisation_id "
-    f"WHERE c.state IN ({_PUBLIC}) AND c.published_at IS NOT NULL AND c.bids_deadline IS NOT NULL"
+    f"WHERE c.state IN ({_PUBLIC}) AND c.published_at IS NOT NULL AND c.bids_deadline IS NOT NULL "
+    # A practice consultation (a permanent one where companies try the bid deposit) is never on the portal.
+    "AND NOT c.is_practice"
 )
 
 

@@ -9,8 +9,9 @@ The full-text part depends on the database (see search.backends):
 - SQLite: an FTS5 virtual table `search_fts(title, object, other)` whose rowid is the consultation's id,
   tokenizer unicode61 remove_diacritics 2, holding text stemmed by `search.text.stemmed()`.
 
-Drafts are never here: rows are written by search.indexing when a consultation is published or
-changed, and removed if it ever stops being public.
+Drafts and practice consultations (`Consultation.is_practice`) are never here: rows are written by
+search.indexing when a consultation is published or changed, and removed if it ever stops being public.
+The portal's search, its feeds, the sitemap and the buyers' public pages read this index only.
 """
 
 from __future__ import annotations

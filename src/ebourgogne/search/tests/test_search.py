@@ -77,6 +77,41 @@ def test_drafts_are_never_indexed_nor_found():
     assert draft.pk not in ids(Criteria(state=StateFilter.ALL))
 
 
+def test_practice_consultations_are_never_indexed_nor_found(client):
+    buyer = BuyerFactory(slug="commune-de-sens", name="Commune de Sens")
+    practice = published(organisation=buyer, title="Voirie d'entraînement", is_practice=True)
+    real = published(organisation=buyer, title="Voirie de la rue Haute")
+    for rebuild in (False, True):
+        if rebuild:
+            indexing.rebuild()
+        assert not SearchEntry.objects.filter(consultation_id=practice.pk).exists()
+        for state in (StateFilter.OPEN, StateFilter.ALL):
+            assert ids(Criteria(q="voirie", state=state)) == [real.pk]
+            assert ids(Criteria(buyer="commune-de-sens", state=state)) == [real.pk]
+    # Turned into a practice consultation after publication: it leaves the index.
+    with scopes_disabled():
+        Consultation.objects.filter(pk=real.pk).update(is_practice=True)
+    consultation_changed.send(sender=Consultation, consultation=real, changes={"is_practice": (False, True)})
+    assert ids(Criteria(buyer="commune-de-sens", state=StateFilter.ALL)) == []
+    # Nor on the pages that read the index: the buyer's page, the feed, the sitemap.
+    with scopes_disabled():
+        Consultation.objects.filter(pk=real.pk).update(is_practice=False)
+    indexing.index_consultation(real.pk)
+    from django.urls import reverse
+
+    from ebourgogne.search.selectors import consultation_url_template
+
+    url = consultation_url_template()
+    page = client.get(reverse("search_root:buyer", args=["commune-de-sens"]))
+    feed = client.get(reverse("search:feed") + "?q=voirie&state=all")
+    sitemap = client.get(reverse("search_root:sitemap_consultations", args=[0]))
+    for response in (page, feed, sitemap):
+        assert response.status_code == 200
+        content = b"".join(response.streaming_content) if response.streaming else response.content
+        assert url.format(pk=real.pk) in content.decode()
+        assert url.format(pk=practice.pk) not in content.decode()
+
+
 def test_cpv_filter_takes_the_subtree_and_lot_codes():
     roads = published(main_cpv_id="45233140", title="Voirie")
     school = published(main_cpv_id="45214200", title="École")

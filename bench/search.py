@@ -9,6 +9,12 @@ after two warm-up runs, in-process:
   - view:     GET /consultations/?... through Django's test client (form, selector, template, middleware).
 p95 over every run of every query. ratio = p95(1M) / p95(10k) of the selector; goal: ratio <= 2 and
 p95(1M) < 100 ms (selector and view).
+
+To measure again without seeding again (a 1M seed takes 6-12 minutes), `EBOURGOGNE_BENCH_SEARCH_KEEP=DIR`
+keeps one database per size: SQLite in DIR/sqlite-SIZE, PostgreSQL in databases `NAME_SIZE` (NAME from
+DATABASE_URL) with their data folder DIR/postgresql-SIZE. Each is seeded the first time exactly as in a
+normal run (10,000 then up to 1,000,000 with the same generator seeds), migrated on every run, and its
+search index rebuilt (`search.indexing.rebuild`) when a migration of the search app was applied.
 """
 
 from __future__ import annotations
@@ -103,28 +109,53 @@ def _measure(repeat: int) -> dict:
     }
 
 
-def child(sizes: list[int], repeat: int, buyers: int) -> None:
-    """Runs in the benchmark's own environment: migrate, seed step by step, measure."""
+def _migrate() -> bool:
+    """Apply the migrations; True if one of the search app's was among them."""
+    from django.core.management import call_command
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    call_command("migrate", interactive=False, verbosity=0)
+    return any(migration.app_label == "search" for migration, _backwards in plan)
+
+
+def child(sizes: list[int], repeat: int, buyers: int, measured_sizes: list[int]) -> None:
+    """Runs in the benchmark's own environment: migrate, seed step by step (what is not seeded yet),
+    measure at each size of `measured_sizes`."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ebourgogne.settings")
     import django
 
     django.setup()
     from django.conf import settings
-    from django.core.management import call_command
+    from django_scopes import scopes_disabled
 
+    from ebourgogne.consultations.models import Consultation
     from ebourgogne.consultations.seeding import seed_consultations
     from ebourgogne.organisations.seeding import seed
+    from ebourgogne.search import indexing
 
-    call_command("migrate", interactive=False, verbosity=0)
-    seed(buyers=buyers, companies=0, seed=1)
+    search_migrated = _migrate()
+    with scopes_disabled():
+        total = Consultation.objects.count()
+    if total == 0:
+        seed(buyers=buyers, companies=0, seed=1)
+    elif search_migrated:
+        started = time.perf_counter()
+        indexed = indexing.rebuild()
+        log(f"index rebuilt after a search migration: {indexed} consultations in {time.perf_counter() - started:.1f} s")
     figures = {"database": settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1], "sizes": {}}
-    total = 0
     for size in sizes:
+        if size < total:
+            continue
         started = time.perf_counter()
         counts = seed_consultations(count=size - total, seed=size, progress=None)
         seconds = time.perf_counter() - started
         total = size
         log(f"{figures['database']}: {size} consultations ({counts['indexed']} new in the index) in {seconds:.1f} s")
+        if size not in measured_sizes:
+            continue
         measured = _measure(repeat)
         measured["seed_seconds"] = round(seconds, 1)
         measured["seeded"] = counts
@@ -133,24 +164,62 @@ def child(sizes: list[int], repeat: int, buyers: int) -> None:
     print(json.dumps(figures))
 
 
+def _child(folder: str, url: str, sizes: list[int], measured: list[int], settings: dict) -> dict:
+    env = {**os.environ, "EBOURGOGNE_DATA_DIR": folder, "EBOURGOGNE_ALLOWED_HOSTS": "testserver"}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    if url:
+        env["DATABASE_URL"] = url
+    else:
+        env.pop("DATABASE_URL", None)
+    args = [
+        sys.executable,
+        "-m",
+        "bench.search",
+        ",".join(str(size) for size in sizes),
+        str(settings["repeat"]),
+        str(settings["buyers"]),
+        ",".join(str(size) for size in measured),
+    ]
+    root = Path(__file__).resolve().parent.parent
+    result = subprocess.run(args, env=env, cwd=root, stdout=subprocess.PIPE, check=False, text=True)  # noqa: S603
+    if result.returncode != 0:
+        raise SystemExit(f"bench search: the measuring process failed ({result.returncode})")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def _kept_database(url: str, size: int) -> str:
+    """The URL of the kept database for `size` on DATABASE_URL's server, created if missing."""
+    import urllib.parse
+
+    import psycopg
+
+    parts = urllib.parse.urlsplit(url)
+    name = f"{parts.path.strip('/') or 'ebourgogne_bench_search'}_{size}"
+    admin_url = urllib.parse.urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin_url, autocommit=True) as connection:
+        if not connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            connection.execute(f'CREATE DATABASE "{name}"')
+    return urllib.parse.urlunsplit(parts._replace(path=f"/{name}"))
+
+
 def run(quick: bool) -> dict:
     from bench.pages import _database
 
     settings = QUICK if quick else FULL
-    root = Path(__file__).resolve().parent.parent
-    with tempfile.TemporaryDirectory(prefix="ebourgogne-bench-search-") as folder, _database(Path(folder)) as url:
-        env = {**os.environ, "EBOURGOGNE_DATA_DIR": folder, "EBOURGOGNE_ALLOWED_HOSTS": "testserver"}
-        env.pop("DJANGO_SETTINGS_MODULE", None)
-        if url:
-            env["DATABASE_URL"] = url
-        else:
-            env.pop("DATABASE_URL", None)
-        sizes = ",".join(str(size) for size in settings["sizes"])
-        args = [sys.executable, "-m", "bench.search", sizes, str(settings["repeat"]), str(settings["buyers"])]
-        result = subprocess.run(args, env=env, cwd=root, stdout=subprocess.PIPE, check=False, text=True)  # noqa: S603
-        if result.returncode != 0:
-            raise SystemExit(f"bench search: the measuring process failed ({result.returncode})")
-        figures = json.loads(result.stdout.strip().splitlines()[-1])
+    sizes = list(settings["sizes"])
+    keep = os.environ.get("EBOURGOGNE_BENCH_SEARCH_KEEP", "")
+    if keep:  # one kept database per size, seeded once (see the module's docstring)
+        url = os.environ.get("DATABASE_URL", "")
+        figures = {"sizes": {}}
+        for index, size in enumerate(sizes):
+            folder = Path(keep) / f"{'postgresql' if url else 'sqlite'}-{size}"
+            folder.mkdir(parents=True, exist_ok=True)
+            found = _child(str(folder), _kept_database(url, size) if url else "", sizes[: index + 1], [size], settings)
+            figures["database"] = found["database"]
+            figures["sizes"].update(found["sizes"])
+    else:
+        with tempfile.TemporaryDirectory(prefix="ebourgogne-bench-search-") as folder, _database(Path(folder)) as url:
+            figures = _child(folder, url, sizes, sizes, settings)
     small, large = (figures["sizes"][str(size)] for size in settings["sizes"])
     ratio = large["selector_p95_ms"] / max(small["selector_p95_ms"], 0.001)
     met = ratio <= GOAL_RATIO and large["selector_p95_ms"] < GOAL_MS and large["view_p95_ms"] < GOAL_MS and not quick
@@ -170,4 +239,9 @@ def run(quick: bool) -> dict:
 
 
 if __name__ == "__main__":
-    child([int(size) for size in sys.argv[1].split(",")], int(sys.argv[2]), int(sys.argv[3]))
+    child(
+        [int(size) for size in sys.argv[1].split(",")],
+        int(sys.argv[2]),
+        int(sys.argv[3]),
+        [int(size) for size in sys.argv[4].split(",")],
+    )

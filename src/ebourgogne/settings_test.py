@@ -13,3 +13,6 @@ from ebourgogne.settings import *  # noqa: E402,F403
 
 # Fast hashing in tests; argon2 stays the production hasher (checked in accounts tests).
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", "django.contrib.auth.hashers.Argon2PasswordHasher"]
+
+# Personal opening keys: age scrypt with a tiny work factor in tests (production: 18, about a second).
+SEALING_SCRYPT_WORK_FACTOR = 4

@@ -52,6 +52,10 @@ class Commission(models.Model):
         related_name="+",
         verbose_name=_("détenteur de la part de secours (représentant légal)"),
     )
+    # After the opening: keep the rebuilt opening key (encrypted with the platform key) or erase it.
+    keep_identity_after_opening = models.BooleanField(
+        _("conserver la clé d'ouverture après l'ouverture des plis"), default=False
+    )
     is_default = models.BooleanField(_("commission proposée par défaut"), default=False)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)

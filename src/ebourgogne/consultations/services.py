@@ -808,6 +808,12 @@ def publication_problems(consultation: Consultation, *, now: dt.datetime | None 
             % {"date": local_display(consultation.questions_deadline)},
         )
     _check_dates(errors, consultation)
+    # Sealed bids: the opening commission must have k members holding a personal opening key.
+    from ebourgogne.sealing.services import opening_key_problem
+
+    key_problem = opening_key_problem(consultation)
+    if key_problem:
+        errors.add("commission", key_problem)
     return errors.errors
 
 
@@ -826,6 +832,10 @@ def consultation_publish(*, acting_user: Any, consultation: Consultation, reques
     consultation.published_at = moment
     with scopes_disabled():
         consultation.save(update_fields=["state", "published_at", "updated_at"])
+    # The opening key: generated, split among the commission's members and erased, in this transaction.
+    from ebourgogne.sealing.services import create_consultation_key
+
+    create_consultation_key(consultation, acting_user=acting_user, request=request)
     _audit(
         "consultation.published",
         actor=acting_user,

@@ -20,6 +20,9 @@ from ebourgogne.consultations.models import Consultation, State
 from ebourgogne.consultations.tasks import close_deadlines
 from ebourgogne.core.scheduler import registered_jobs
 from ebourgogne.testing.factories import ConsultationFactory
+from ebourgogne.testing.sealing import buyer_opening_keys  # noqa: F401 - publication needs an opening commission
+
+pytestmark = pytest.mark.usefixtures("buyer_opening_keys")
 
 UTC = dt.UTC
 SECOND = dt.timedelta(seconds=1)

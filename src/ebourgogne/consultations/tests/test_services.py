@@ -16,8 +16,9 @@ from ebourgogne.core.errors import DomainError, NotFound, PermissionRefused
 from ebourgogne.organisations.roles import Role
 from ebourgogne.organisations.services import InvalidData
 from ebourgogne.testing.factories import BuyerServiceFactory, make_member
+from ebourgogne.testing.sealing import buyer_opening_keys  # noqa: F401 - publication needs an opening commission
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("buyer_opening_keys")]
 
 UTC = dt.UTC
 NOW = dt.datetime(2026, 5, 4, 8, 0, tzinfo=UTC)  # Monday 4 May 2026, 10:00 in Paris

@@ -14,8 +14,9 @@ from ebourgogne.audit.models import AuditEvent
 from ebourgogne.consultations import services
 from ebourgogne.consultations.models import Consultation, ConsultationCpv, Lot, State
 from ebourgogne.testing.factories import ConsultationFactory, sign_in
+from ebourgogne.testing.sealing import buyer_opening_keys  # noqa: F401 - publication needs an opening commission
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("buyer_opening_keys")]
 
 UTC = dt.UTC
 NOW = dt.datetime(2026, 5, 4, 8, 0, tzinfo=UTC)  # 10:00 in Paris

@@ -18,8 +18,9 @@ from ebourgogne.dce.models import DceFile, DceVersion
 from ebourgogne.dce.tasks import build_archive
 from ebourgogne.dce.tests.helpers import add_file, published_with_files, uploaded, version
 from ebourgogne.testing.factories import ConsultationFactory
+from ebourgogne.testing.sealing import buyer_opening_keys  # noqa: F401 - publication needs an opening commission
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("buyer_opening_keys")]
 
 
 def _files(consultation):

@@ -135,8 +135,10 @@ def local_display(moment: dt.datetime | None) -> str:
     return _("%(date)s à %(time)s (heure de Paris)") % shown
 
 
-def _require(acting_user: Any, organisation: Organisation, *, system_allowed: bool = False) -> None:
-    """Deny by default: the caller must hold `consultations.manage` in the organisation.
+def _require(
+    acting_user: Any, organisation: Organisation, *, system_allowed: bool = False, permission: str = MANAGE
+) -> None:
+    """Deny by default: the caller must hold `consultations.manage` (or `permission`) in the organisation.
     `acting_user=None` is the system (the scheduler), allowed only where `system_allowed`."""
     if acting_user is None:
         if system_allowed:
@@ -147,7 +149,7 @@ def _require(acting_user: Any, organisation: Organisation, *, system_allowed: bo
     roles = roles_of(user=acting_user, organisation=organisation) if organisation.is_active else set()
     if not roles:
         raise NotFound(_("Organisation introuvable."))
-    if not roles_grant(roles, MANAGE):
+    if not roles_grant(roles, permission):
         raise PermissionRefused(_("Votre rôle dans cette organisation ne permet pas de gérer ses consultations."))
 
 
@@ -986,11 +988,14 @@ def close_due_consultations(*, now: dt.datetime | None = None) -> list[int]:
 
 
 @transaction.atomic
-def consultation_open(*, acting_user: Any, consultation: Consultation, request: Any = None) -> Consultation:
+def consultation_open(
+    *, acting_user: Any, consultation: Consultation, request: Any = None, permission: str = MANAGE
+) -> Consultation:
     """Record the opening of the bids of a closed consultation (closed on time by the scheduler, or
-    whose deadline has passed and that the scheduler has not reached yet)."""
+    whose deadline has passed and that the scheduler has not reached yet). The opening of sealed bids
+    (tenders.opening) passes permission="bids.open": commission members open without managing."""
     consultation = _lock(consultation)
-    _require(acting_user, consultation.organisation)
+    _require(acting_user, consultation.organisation, permission=permission)
     if consultation.state == State.PUBLISHED and consultation.deadline_passed:
         # The deadline has passed: close first (as the scheduler would have), then open.
         consultation_close(acting_user=None, consultation=consultation)

@@ -1,0 +1,114 @@
+"""Where the ciphertext of bid files lives, and how chunks are appended to it durably.
+
+Files are written under `bids_root()`: the setting `TENDERS_STORAGE_DIR` when set, otherwise
+`<data dir>/bids`. Each file is `<consultation>/<bid>/<upload id>.age`; `BidFile.storage_name` holds that
+path relative to the root, and the file stays there once complete (the opening reads it with
+`open_ciphertext`). With several application nodes this folder must be a volume shared by all of them
+(an upload may resume on another node), with working `flock` and `fsync`.
+
+Rules that keep an interrupted upload resumable and nothing lost:
+- the database's `BidFile.received` is the truth; bytes past it on disk (a chunk written when the server
+  died before recording it) are cut off by the next chunk, which starts at `received`;
+- each chunk is flushed to disk (fdatasync) before `received` moves forward;
+- one writer at a time per file (an exclusive, non-blocking `flock`): a second concurrent chunk is told
+  to retry, it never interleaves bytes;
+- a request body is read in blocks of `BLOCK` bytes: nothing holds a whole chunk, let alone a file, in
+  memory.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from django.conf import settings
+
+BLOCK = 256 * 1024
+
+
+def bids_root() -> Path:
+    configured = getattr(settings, "TENDERS_STORAGE_DIR", None)
+    return Path(configured) if configured else Path(settings.DATA_DIR) / "bids"
+
+
+def storage_name_for(bid_file: Any) -> str:
+    bid = bid_file.bid
+    return f"{bid.consultation_id}/{bid.pk}/{bid_file.upload_id}.age"
+
+
+def path_of(bid_file: Any) -> Path:
+    """The file on disk (made from the ids when `storage_name` is not recorded yet)."""
+    return bids_root() / (bid_file.storage_name or storage_name_for(bid_file))
+
+
+def open_ciphertext(bid_file: Any) -> IO[bytes]:
+    """The stored ciphertext, for reading (the opening, the receipt check)."""
+    return path_of(bid_file).open("rb")
+
+
+def size_on_disk(bid_file: Any) -> int:
+    try:
+        return path_of(bid_file).stat().st_size
+    except FileNotFoundError:
+        return 0
+
+
+class Busy(Exception):
+    """Another request is writing this file right now."""
+
+
+@contextlib.contextmanager
+def locked_file(path: Path) -> Iterator[IO[bytes]]:
+    """The file opened for writing (created with its folders if needed), locked for this writer alone."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o640)
+    handle = os.fdopen(descriptor, "r+b")
+    try:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise Busy from None
+        yield handle
+    finally:
+        handle.close()  # releases the lock
+
+
+def read_prefix(path: Path, length: int) -> bytes:
+    try:
+        with path.open("rb") as handle:
+            return handle.read(length)
+    except FileNotFoundError:
+        return b""
+
+
+def sha256_of_path(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(1024 * 1024):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def fsync_path(path: Path) -> None:
+    """Flush a file and the folder that names it, so both survive a crash of the machine."""
+    with path.open("rb") as handle:
+        os.fsync(handle.fileno())
+    fsync_dir(path.parent)
+
+
+def fsync_dir(path: Path) -> None:
+    descriptor = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def remove(bid_file: Any) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        path_of(bid_file).unlink()

@@ -120,6 +120,34 @@ _declare(
     "OCDS ocid prefix of the published open data (ocds- and 6 characters, registered with the Open Contracting Partnership).",
 )
 
+# The RFC 3161 timestamp authority of bid receipts (ebourgogne.timestamping).
+_declare(
+    "EBOURGOGNE_TSA_URL",
+    "",
+    "Address of an external RFC 3161 timestamp authority (production), e.g. https://tsa.example.org/tsr. Empty: the platform's embedded authority signs the receipts' timestamp tokens itself.",
+)
+_declare(
+    "EBOURGOGNE_TSA_USER",
+    "",
+    "User name for the external timestamp authority (HTTP basic authentication), if it needs one.",
+)
+_declare("EBOURGOGNE_TSA_PASSWORD", "", "Password for the external timestamp authority.")
+_declare(
+    "EBOURGOGNE_TSA_TIMEOUT",
+    "5",
+    "Seconds to wait for the external timestamp authority during a deposit; past it the deposit stands and the token is fetched later by a task.",
+)
+_declare(
+    "EBOURGOGNE_TSA_CA_FILE",
+    "",
+    "PEM file with the external timestamp authority's root certificate (and intermediates): used to verify tokens, published at /horodatage/ and in every receipt. Required with EBOURGOGNE_TSA_URL.",
+)
+_declare(
+    "EBOURGOGNE_TSA_DIR",
+    "",
+    "Folder of the embedded timestamp authority: root.pem, tsa.pem (the TSA certificate, then intermediates) and tsa.key. Empty: <data folder>/timestamping, generated on first use (the root's private key is not kept).",
+)
+
 
 def env(name: str) -> str:
     """The value of a declared variable, or its default."""

@@ -1,6 +1,11 @@
 """The timestamp authority's public certificates, under /horodatage/."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from ebourgogne.timestamping import views
 
 app_name = "timestamping"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.certificates, name="certificates"),
+    path("<slug:name>.pem", views.certificate_pem, name="pem"),
+]

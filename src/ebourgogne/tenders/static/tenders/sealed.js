@@ -4,7 +4,7 @@
 //   (no post-quantum, tag or passphrase recipients: the protocol accepts exactly one X25519 stanza).
 // - encrypt(recipient, readable, plainSize): {stream, size}: the age ciphertext as a stream (64 KiB records,
 //   nothing held but the record being sealed) and its exact size, known before the first byte is encrypted.
-// - chunks(stream, chunkSize): an async iterator of Uint8Array of exactly chunkSize bytes (the last shorter):
+// - chunks(stream, chunkSize, onData): an async iterator of Uint8Array of exactly chunkSize bytes (the last shorter):
 //   the upload protocol's PATCH bodies.
 // - opfs: the Origin Private File System store where the ciphertext waits for upload, one folder per
 //   upload id, one file per chunk (each written and closed at once, so a chunk is there whole or not at all),
@@ -31,7 +31,7 @@
     return { stream: stream, size: stream.size(plainSize) };
   }
 
-  async function* chunks(stream, chunkSize) {
+  async function* chunks(stream, chunkSize, onData) {
     var reader = stream.getReader();
     var buffer = new Uint8Array(chunkSize);
     var used = 0;
@@ -40,6 +40,7 @@
         var next = await reader.read();
         if (next.done) { break; }
         var data = next.value;
+        if (onData) { onData(data.length); }
         while (data.length > 0) {
           var n = Math.min(chunkSize - used, data.length);
           buffer.set(data.subarray(0, n), used);

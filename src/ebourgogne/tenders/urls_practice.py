@@ -1,6 +1,11 @@
 """The practice consultation, under /entrainement/."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from ebourgogne.tenders import views_practice as views
 
 app_name = "tenders_practice"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("<slug:org_slug>/ouverture/", views.mock_opening, name="mock_opening"),
+]

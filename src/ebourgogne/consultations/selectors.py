@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import hashlib
 import unicodedata
 from dataclasses import dataclass, field
 from typing import Any
@@ -115,23 +116,61 @@ def _row_fields(model: Any, prefix: str = "") -> list[str]:
 
 
 def _public_row_query(pk: int) -> QuerySet:
+    """The consultation, its buyer and service, and what else its public page shows that can change
+    (the tender files' latest published version and ZIP, the latest published answer, the opening key):
+    those last columns make the page's stamp (`public_consultation_row`)."""
+    from django.apps import apps
+    from django.db.models import Count, Max, OuterRef, Subquery
+    from django.db.models.functions import Coalesce
+
     from ebourgogne.organisations.models import BuyerService, Organisation
 
+    # By name, not import: consultations does not depend on the apps that follow it.
+    DceVersion = apps.get_model("dce", "DceVersion")
+    Question = apps.get_model("questions", "Question")
+    ConsultationKey = apps.get_model("sealing", "ConsultationKey")
+
+    def latest(queryset: QuerySet, expression: Any) -> Subquery:
+        return Subquery(
+            queryset.filter(consultation_id=OuterRef("pk")).values("consultation_id").annotate(v=expression).values("v")
+        )
+
     with scopes_disabled():
-        return Consultation.objects.filter(pk=pk, state__in=PUBLIC_STATES, organisation__is_active=True).values_list(
-            *_row_fields(Consultation),
-            *_row_fields(Organisation, "organisation__"),
-            *_row_fields(BuyerService, "service__"),
+        versions = DceVersion.objects.filter(published_at__isnull=False)
+        return (
+            Consultation.objects.filter(pk=pk, state__in=PUBLIC_STATES, organisation__is_active=True)
+            .annotate(
+                stamp_dce=latest(versions, Max("number")),
+                stamp_zip=latest(versions, Max("archive_ready_at")),
+                stamp_answers=latest(
+                    Question.objects.filter(published_at__isnull=False), Max(Coalesce("updated_at", "published_at"))
+                ),
+                stamp_answer_count=latest(Question.objects.filter(published_at__isnull=False), Count("id")),
+                stamp_key=Subquery(
+                    ConsultationKey.objects.filter(consultation_id=OuterRef("pk")).values("recipient")[:1]
+                ),
+            )
+            .values_list(
+                *_row_fields(Consultation),
+                *_row_fields(Organisation, "organisation__"),
+                *_row_fields(BuyerService, "service__"),
+                "stamp_dce",
+                "stamp_zip",
+                "stamp_answers",
+                "stamp_answer_count",
+                "stamp_key",
+            )
         )
 
 
 _public_row = PreparedQuery(_public_row_query)
 
 
-def public_consultation_row(*, pk: int) -> Consultation | None:
-    """A public consultation (never a draft) with its buyer and service, without its lots and codes: one
-    statement, compiled once (`core.prepared`). For the public page, which renders the lots and codes once
-    per version of the consultation (`public_codes_of`)."""
+def public_consultation_row(*, pk: int) -> tuple[Consultation, str] | None:
+    """A public consultation (never a draft) with its buyer and service, without its lots and codes, and
+    the stamp of its public page: one statement, compiled once (`core.prepared`). The stamp changes with
+    anything the page shows (the consultation, its buyer, its tender files, its published answers, its
+    opening key): the page's anonymous copy is kept under it (`consultations.views.public_detail`)."""
     from ebourgogne.organisations.models import BuyerService, Organisation
 
     rows = _public_row.rows(pk)
@@ -139,6 +178,7 @@ def public_consultation_row(*, pk: int) -> Consultation | None:
         return None
     row = rows[0]
     own, buyer = len(Consultation._meta.concrete_fields), len(Organisation._meta.concrete_fields)
+    service = len(BuyerService._meta.concrete_fields)
     consultation = Consultation.from_db(DEFAULT_DB_ALIAS, _row_fields(Consultation), row[:own])
     consultation.organisation = Organisation.from_db(
         DEFAULT_DB_ALIAS, _row_fields(Organisation), row[own : own + buyer]
@@ -146,8 +186,11 @@ def public_consultation_row(*, pk: int) -> Consultation | None:
     if consultation.service_id is None:
         consultation.service = None
     else:
-        consultation.service = BuyerService.from_db(DEFAULT_DB_ALIAS, _row_fields(BuyerService), row[own + buyer :])
-    return consultation
+        consultation.service = BuyerService.from_db(
+            DEFAULT_DB_ALIAS, _row_fields(BuyerService), row[own + buyer : own + buyer + service]
+        )
+    stamp = hashlib.sha256(repr(row).encode()).hexdigest()[:32]
+    return consultation, stamp
 
 
 def public_codes_of(consultation: Consultation) -> Codes:

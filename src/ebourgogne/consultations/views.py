@@ -20,6 +20,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -27,6 +28,7 @@ from django.views.decorators.http import require_http_methods
 from ebourgogne.audit.actions import action_label
 from ebourgogne.consultations import forms, selectors, services
 from ebourgogne.consultations.models import Consultation, CpvCode, Lot, State
+from ebourgogne.core import pagecache
 from ebourgogne.core.access import organisation_view, public
 from ebourgogne.core.errors import DomainError
 from ebourgogne.organisations.roles import PERMISSIONS, roles_grant
@@ -559,11 +561,22 @@ _CODES_HTML_MAX = 1024
 
 def _forget_codes_html(**kwargs: Any) -> None:
     _CODES_HTML.clear()
+    pagecache.clear()
 
 
+def _forget_pages(**kwargs: Any) -> None:
+    pagecache.clear()
+
+
+# A change saved in this process is seen at once even when the clock has not moved (tests freeze it);
+# a change saved by another process changes `updated_at` and the page's stamp
+# (`selectors.public_consultation_row`).
 for _model in (Consultation, Lot):
     post_save.connect(_forget_codes_html, sender=_model, dispatch_uid=f"consultations_codes_html_{_model.__name__}")
     post_delete.connect(_forget_codes_html, sender=_model, dispatch_uid=f"consultations_codes_html_d_{_model.__name__}")
+for _name in ("dce.DceVersion", "questions.Question", "sealing.ConsultationKey"):
+    post_save.connect(_forget_pages, sender=_name, dispatch_uid=f"consultations_pages_{_name}")
+    post_delete.connect(_forget_pages, sender=_name, dispatch_uid=f"consultations_pages_d_{_name}")
 
 
 def _codes_html(consultation: Consultation) -> str:
@@ -577,19 +590,52 @@ def _codes_html(consultation: Consultation) -> str:
     return html
 
 
+def _common_visitor(request: HttpRequest) -> bool:
+    """A visitor who sees the common version of public pages: not signed in, no query string, and no
+    cookie of their own but the CSRF, language and session ones (a tender-file downloader who identified
+    themselves carries a cookie of the DCE, and sees their own version)."""
+    from django.conf import settings
+
+    if request.user.is_authenticated or request.GET:
+        return False
+    common = {settings.CSRF_COOKIE_NAME, settings.LANGUAGE_COOKIE_NAME, settings.SESSION_COOKIE_NAME}
+    return all(name in common for name in request.COOKIES)
+
+
 @public(reason="the public page of a published consultation: drafts answer 404")
 @require_http_methods(["GET", "HEAD"])
 def public_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    consultation = selectors.public_consultation_row(pk=pk)
-    if consultation is None:
+    found = selectors.public_consultation_row(pk=pk)
+    if found is None:
         raise Http404
-    return render(
-        request,
-        "consultations/public_detail.html",
-        {
+    consultation, stamp = found
+
+    def article(**extra: Any) -> str:
+        context = {
             "consultation": consultation,
             "codes_html": _codes_html(consultation),
             "answer_delay": services.answer_delay_days(consultation),
             "documents": [line.strip() for line in consultation.required_documents.splitlines() if line.strip()],
-        },
-    )
+            **extra,
+        }
+        return render_to_string("consultations/_public_article.html", context, request=request)
+
+    if _common_visitor(request):
+        # Everything time-dependent the page shows is decided by the effective state and whether
+        # questions are open: both are in the key with the stamp of the data.
+        key = "|".join(
+            (
+                "consultation",
+                str(pk),
+                stamp,
+                get_language(),
+                consultation.effective_state,
+                str(consultation.accepts_questions),
+            )
+        )
+        html = pagecache.fill(
+            request, pagecache.get_or_render(key, lambda: article(csrf_token=pagecache.CSRF_PLACEHOLDER))
+        )
+    else:
+        html = mark_safe(article())  # noqa: S308 (rendered by our templates)
+    return render(request, "consultations/public_detail.html", {"consultation": consultation, "article": html})

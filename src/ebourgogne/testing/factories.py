@@ -330,3 +330,13 @@ def _days(n: int):
     from datetime import timedelta
 
     return timedelta(days=n)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_page_copies():
+    """Each test starts with no kept page copies (core.pagecache): primary keys and frozen clocks repeat
+    from one test to the next, a copy kept by an earlier test must not answer for a later one."""
+    from ebourgogne.core import pagecache
+
+    pagecache.clear()
+    yield

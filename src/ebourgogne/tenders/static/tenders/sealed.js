@@ -166,7 +166,7 @@
     this.status = status;
     this.code = (body && body.code) || "";
     this.body = body || {};
-    this.message = (body && body.message) || fallback || "HTTP " + status;
+    this.message = (body && (body.detail || body.message)) || fallback || "HTTP " + status;
   }
   HttpError.prototype = Object.create(Error.prototype);
 

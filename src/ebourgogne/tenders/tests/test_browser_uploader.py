@@ -13,6 +13,7 @@ import base64
 import hashlib
 import json
 import os
+import re
 import subprocess
 from pathlib import Path
 
@@ -175,3 +176,136 @@ def test_two_files_encrypted_interrupted_resumed_and_deposited(
     assert status == 201
     with scopes_disabled():
         assert Bid.objects.get(pk=draft["bid"]["id"]).state == "deposited"
+
+
+def test_an_upload_begun_elsewhere_asks_for_the_file_again_and_the_widget_works_from_the_keyboard(
+    browser_page, browser_sign_in, company, company_member, draft, tmp_path
+):
+    """A file announced and half sent from another computer: its ciphertext is not in this browser, so the
+    page says so and offers to pick the file again; the new upload replaces the old one. Then the file is
+    removed with the keyboard alone."""
+    client = draft["client"]
+    recipient = draft["consultation"].opening_key.recipient
+    from ebourgogne.testing.sealing import encrypt_to
+
+    elsewhere = encrypt_to(recipient, b"%PDF- begun on another computer" * 100)
+    announced = client.post(
+        f"/api/v1/companies/{company.slug}/bids/{draft['bid']['id']}/files",
+        json.dumps({"envelope": "offer", "name": "prix.pdf", "size": len(elsewhere)}),
+        content_type="application/json",
+    ).json()
+    half = client.generic(
+        "PATCH",
+        announced["url"],
+        elsewhere[:1000],
+        content_type="application/offset+octet-stream",
+        HTTP_UPLOAD_OFFSET="0",
+    )
+    assert half.status_code == 204
+
+    page = browser_page
+    browser_sign_in(page, company_member)
+    page.goto(page_url(company, draft["bid"]))
+    expect(page.locator("[data-sealed-uploader]")).to_have_attribute("data-ready", "true")
+    row = page.locator(f'.sealed-file[data-upload-id="{announced["upload_id"]}"]')
+    expect(row).to_have_attribute("data-state", "missing")
+    expect(row).to_contain_text("n’est pas conservé sur ce poste")
+    assert_accessible(page, context="bid page, upload begun elsewhere")
+
+    (tmp_path / "prix.pdf").write_bytes(b"%PDF- the same file, picked again" * 100)
+    with page.expect_file_chooser() as chooser:
+        row.get_by_role("button", name="Choisir à nouveau le fichier prix.pdf").click()
+    chooser.value.set_files(str(tmp_path / "prix.pdf"))
+    new_row = page.locator(".sealed-file", has_text="prix.pdf")
+    expect(new_row).to_have_attribute("data-state", "complete", timeout=30_000)
+    files = server_files(draft, company)
+    assert list(files) == ["prix.pdf"] and files["prix.pdf"]["state"] == "complete"
+    assert files["prix.pdf"]["upload_id"] != announced["upload_id"]  # the half upload was removed
+
+    # Keyboard only: Tab until the remove button has the focus, then Enter.
+    remove = new_row.get_by_role("button", name="Retirer prix.pdf du pli")
+    for _ in range(40):
+        if remove.evaluate("b => b === document.activeElement"):
+            break
+        page.keyboard.press("Tab")
+    else:
+        pytest.fail("the remove button cannot be reached with Tab")
+    page.keyboard.press("Enter")
+    expect(page.locator(".sealed-file")).to_have_count(0)
+    expect(page.locator("[data-uploader-live]")).to_have_text("prix.pdf : retiré du pli.")
+    assert server_files(draft, company) == {}
+
+
+def test_a_refusal_of_the_server_is_shown_in_clear(
+    browser_page, browser_sign_in, company, company_member, draft, tmp_path
+):
+    consultation = draft["consultation"]
+    with scopes_disabled():
+        type(consultation).objects.filter(pk=consultation.pk).update(bid_size_limit=2000)
+    page = browser_page
+    browser_sign_in(page, company_member)
+    page.goto(page_url(company, draft["bid"]))
+    expect(page.locator("[data-sealed-uploader]")).to_have_attribute("data-ready", "true")
+    expect(page.get_by_text("Taille maximale du pli : 2,0")).to_be_visible()  # announced before any upload
+    (tmp_path / "gros.pdf").write_bytes(os.urandom(5000))
+    page.get_by_label("Ajouter des fichiers à l'offre").set_input_files(str(tmp_path / "gros.pdf"))
+    error = page.locator("[data-uploader-error]")
+    expect(error).to_be_visible()
+    expect(error).to_contain_text("gros.pdf : Ce fichier ferait dépasser la taille maximale d'un pli")
+    assert server_files(draft, company) == {}
+
+
+def test_the_countdown_follows_the_servers_clock_not_the_computers(
+    browser_page, browser_sign_in, company, company_member, draft
+):
+    """The deadline is 12 minutes away on the server; the computer's clock is 3 hours late. The page shows
+    about 12 minutes left, warns (last 15 minutes) and announces it once in its live region."""
+    import datetime as dt
+
+    from ebourgogne.core import clock
+
+    consultation = draft["consultation"]
+    with scopes_disabled():
+        type(consultation).objects.filter(pk=consultation.pk).update(
+            bids_deadline=clock.now() + dt.timedelta(minutes=12)
+        )
+    page = browser_page
+    page.clock.set_system_time(dt.datetime.now(dt.UTC) - dt.timedelta(hours=3))
+    browser_sign_in(page, company_member)
+    page.goto(page_url(company, draft["bid"]))
+    countdown = page.locator("[data-countdown]")
+    expect(countdown).to_have_attribute("data-state", "warning")
+    expect(countdown.locator("[data-countdown-value]")).to_contain_text(
+        re.compile(r"Temps restant avant la date limite de remise des plis : 00 h 1[12] min")
+    )
+    expect(countdown.locator("[data-countdown-status]")).to_contain_text("Moins de 15 minutes")
+    expect(countdown.locator("[data-countdown-live]")).to_have_text(
+        re.compile(r"Il reste 1[12] min avant la date limite")
+    )
+    assert_accessible(page, context="bid page, last minutes")
+
+
+def test_without_javascript_the_page_lists_the_files_and_says_javascript_is_needed(
+    chromium_browser, live_server, company, company_member, draft
+):
+    from django.conf import settings
+
+    client = draft["client"]
+    context = chromium_browser.new_context(base_url=live_server.url, locale="fr-FR", java_script_enabled=False)
+    try:
+        context.add_cookies(
+            [
+                {
+                    "name": settings.SESSION_COOKIE_NAME,
+                    "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                    "url": live_server.url,
+                }
+            ]
+        )
+        page = context.new_page()
+        page.goto(page_url(company, draft["bid"]))
+        expect(page.get_by_text("nécessite JavaScript")).to_be_visible()
+        expect(page.get_by_label("Ajouter des fichiers à l'offre")).to_be_hidden()
+        expect(page.get_by_text("Date limite de remise des plis :")).to_be_visible()
+    finally:
+        context.close()

@@ -1,6 +1,8 @@
 """Public entry to bidding on one consultation, under /consultations/<pk>/depot/."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from ebourgogne.tenders import views
 
 app_name = "tenders_public"
-urlpatterns: list = []
+urlpatterns = [path("", views.public_entry, name="entry")]

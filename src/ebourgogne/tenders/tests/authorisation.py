@@ -190,6 +190,67 @@ OPERATIONS = [
     ),
 ]
 
-HTML_OPERATIONS: list[Operation] = []  # filled below once the pages exist
-OPERATIONS += HTML_OPERATIONS
-_ = reverse  # the HTML operations use it
+
+def _html(name: str, method: str, url, snapshot=_nothing, data=None, changes=False, prepare=None) -> Operation:
+    return _company_op(
+        f"tenders.{name.split(':')[1]}",
+        method,
+        name,
+        url,
+        snapshot,
+        data=data,
+        changes=changes,
+        html=True,
+        prepare=prepare,
+    )
+
+
+OPERATIONS += [
+    _html("tenders_company:list", "GET", lambda w: reverse("tenders_company:list", args=[w.company.slug])),
+    _html(
+        "tenders_company:new",
+        "POST",
+        lambda w: reverse("tenders_company:new", args=[w.company.slug, _consultation(w).pk]),
+        _bids,
+        data=lambda w: {"kind": "bid"},
+        changes=True,
+        prepare=_consultation,
+    ),
+    _html("tenders_company:bid", "GET", lambda w: reverse("tenders_company:bid", args=[w.company.slug, _bid(w).pk])),
+    _html(
+        "tenders_company:file_remove",
+        "POST",
+        lambda w: reverse(
+            "tenders_company:file_remove",
+            args=[w.company.slug, _bid(w).pk, _file(w, complete=False).upload_id],
+        ),
+        _files,
+        changes=True,
+        prepare=lambda w: _file(w, complete=False),
+    ),
+    _html(
+        "tenders_company:deposit",
+        "POST",
+        lambda w: reverse("tenders_company:deposit", args=[w.company.slug, _file(w, complete=True).bid_id]),
+        _bids,
+        data=lambda w: {"confirm": "on"},
+        changes=True,
+        prepare=lambda w: _file(w, complete=True),
+    ),
+    _html(
+        "tenders_company:result", "GET", lambda w: reverse("tenders_company:result", args=[w.company.slug, _bid(w).pk])
+    ),
+]
+
+for _name in ("tenders_buyer:register", "tenders_buyer:register_csv"):
+    OPERATIONS.append(
+        Operation(
+            name=f"tenders.{_name.split(':')[1]}",
+            target=_name,
+            method="GET",
+            permission="bids.register",
+            url=lambda w, _name=_name: reverse(_name, args=[w.buyer.slug, _consultation(w).pk]),
+            snapshot=_nothing,
+            changes=False,
+        )
+    )

@@ -14,12 +14,14 @@ from ebourgogne.dce.models import DceFile, DceVersion
 from ebourgogne.questions.models import Question
 from ebourgogne.testing.authorisation import AUTHENTICATED, Operation, World
 from ebourgogne.testing.factories import ConsultationFactory
+from ebourgogne.testing.sealing import with_opening_keys
 
 BUYERS = "/api/v1/buyers"
 
 
 def _draft(world: World) -> Consultation:
     if "api_draft" not in world.extra:
+        with_opening_keys(world.buyer)  # publication needs an opening commission whose members hold keys
         world.extra["api_draft"] = ConsultationFactory(
             organisation=world.buyer, reference="API-BROUILLON", procedure="mapa", title="Réfection de la toiture"
         )

@@ -15,6 +15,7 @@ from ebourgogne.consultations.models import Consultation, Lot
 from ebourgogne.core import clock
 from ebourgogne.testing.authorisation import Operation, World
 from ebourgogne.testing.factories import ConsultationFactory, LotFactory
+from ebourgogne.testing.sealing import with_opening_keys
 
 
 def _consultation(world: World, key: str, **fields: Any) -> Consultation:
@@ -26,6 +27,7 @@ def _consultation(world: World, key: str, **fields: Any) -> Consultation:
 
 
 def _draft(world: World) -> Consultation:
+    with_opening_keys(world.buyer)  # publication needs an opening commission whose members hold keys
     consultation = _consultation(world, "draft")
     if "draft_lot" not in world.extra:
         with scopes_disabled():

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import subprocess
 from io import StringIO
 from pathlib import Path
@@ -133,20 +134,37 @@ def test_not_a_receipt(tmp_path):
     assert not ok and "pas un accusé de réception" in output
 
 
+GUIDE = Path(__file__).resolve().parents[4] / "docs" / "guide" / "verifier-accuse.md"
+
+
+def guide_commands() -> list[str]:
+    """The shell commands of docs/guide/verifier-accuse.md, "Méthode 2", as printed (continuations joined)."""
+    text = GUIDE.read_text(encoding="utf-8").split("## Méthode 2", 1)[1]
+    blocks = re.findall(r"```sh\n(.*?)```", text, re.S)
+    return [block.replace("\\\n", " ").strip() for block in blocks]
+
+
 def openssl_verify(document: dict, folder: Path) -> subprocess.CompletedProcess:
-    """The steps of docs/guide/verifier-accuse.md, with openssl only (no Python of ours)."""
-    (folder / "jeton.b64").write_text(document["timestamp_token"])
-    (folder / "contenu.b64").write_text(document["payload_canonical"])
-    (folder / "racine.pem").write_text(document["tsa_certificates"][-1])
-    (folder / "autorite.pem").write_text("".join(document["tsa_certificates"][:-1]))
-    run = lambda command: subprocess.run(command, cwd=folder, capture_output=True, text=True, check=False, shell=True)  # noqa: E731, S602
-    assert run("openssl base64 -d -A -in jeton.b64 -out jeton.tsr").returncode == 0
-    assert run("openssl base64 -d -A -in contenu.b64 -out contenu.json").returncode == 0
-    digest = run("openssl dgst -sha256 -r contenu.json").stdout.split()[0]
-    assert digest == document["digest"]
-    return run(
-        f"openssl ts -verify -digest {digest} -token_in -in jeton.tsr -CAfile racine.pem -untrusted autorite.pem"
-    )
+    """Run the guide's steps, with openssl and jq only (no Python of ours), on the receipt `document`."""
+    (folder / "accuse.json").write_text(json.dumps(document))
+
+    def sh(command: str) -> subprocess.CompletedProcess:
+        return subprocess.run(command, cwd=folder, capture_output=True, text=True, check=False, shell=True)  # noqa: S602
+
+    steps = guide_commands()
+    extract_token, extract_payload, digests, certificates, verify_digest, verify_data, read = steps[:7]
+    for step in (extract_token, extract_payload, certificates):
+        assert sh(step).returncode == 0, step
+    computed, announced = sh(digests).stdout.split()
+    assert announced == document["digest"]
+    printed = sh(certificates).stdout.split("=", 1)[1].strip().replace(":", "").lower()
+    assert printed == tsa.fingerprint(tsa.load_pem_certificates(document["tsa_certificates"][-1].encode())[0])
+    by_digest = sh(verify_digest)
+    by_data = sh(verify_data)
+    assert computed == announced
+    assert (by_digest.returncode == 0) == (by_data.returncode == 0), by_digest.stdout + by_data.stdout
+    assert "Time stamp:" in sh(read).stdout
+    return by_digest
 
 
 def test_a_receipt_verifies_with_plain_openssl(deposited, tmp_path):

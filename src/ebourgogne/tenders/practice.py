@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
 
@@ -83,7 +84,7 @@ def practice_consultation() -> Consultation:
         if consultation is None:
             now = clock.now()
             try:
-                with transaction.atomic():
+                with transaction.atomic(), translation.override("fr"):  # stored once, in French
                     consultation = Consultation.objects.create(
                         organisation=platform_organisation(), reference=PRACTICE_REFERENCE, **_fields(now)
                     )

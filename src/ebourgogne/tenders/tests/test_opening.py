@@ -327,7 +327,9 @@ def test_a_backup_copy_stays_sealed_unless_a_case_of_the_rules_is_recorded(keyed
     assert _actions("bids.backup.open_decided") == ["bids.backup.open_decided"]
 
 
-def test_unopened_backup_copies_are_destroyed_at_the_end_of_the_procedure(keyed, company, buyer_agent):
+def test_unopened_backup_copies_are_destroyed_at_the_end_of_the_procedure(
+    keyed, company, buyer_agent, django_capture_on_commit_callbacks
+):
     consultation, identity = keyed
     deposit(consultation, company, [("offre.pdf.age", b"%PDF")])
     backup = deposit(consultation, company, [("copie.pdf.age", b"%PDF copie")], kind=BidKind.BACKUP)
@@ -341,7 +343,9 @@ def test_unopened_backup_copies_are_destroyed_at_the_end_of_the_procedure(keyed,
 
     with time_machine.travel(_after(consultation), tick=False):
         consultation_set_outcome(acting_user=buyer_agent, consultation=consultation, outcome=State.AWARDED)
-    assert destroy_unopened_backups_task.call() == 1
+    with django_capture_on_commit_callbacks(execute=True):
+        assert destroy_unopened_backups_task.call() == 1
+    assert not path.exists()
     with scopes_disabled():
         backup.refresh_from_db()
     assert backup.destroyed_at is not None

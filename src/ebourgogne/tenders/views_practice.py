@@ -8,7 +8,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 from django_scopes import scopes_disabled
 
@@ -22,14 +22,12 @@ SUBMIT = "bids.submit"
 ERROR_STATUS = {"not_found": 404, "forbidden": 403, "busy": 503}
 
 
-def bid_page_url(consultation: Any) -> str:
-    """The real bid page (tenders, public side) of the practice consultation."""
-    for name in ("tenders_public:bid", "tenders_public:start", "tenders_public:page"):
-        try:
-            return reverse(name, args=[consultation.pk])
-        except NoReverseMatch:
-            continue
-    return f"/consultations/{consultation.pk}/depot/"
+def bid_page_url(consultation: Any, company: Any = None) -> str:
+    """The real bid page (tenders) of the practice consultation: the company's new bid, or the public entry
+    that asks for the company."""
+    if company is not None:
+        return reverse("tenders_company:new", kwargs={"org_slug": company.slug, "consultation_pk": consultation.pk})
+    return reverse("tenders_public:entry", args=[consultation.pk])
 
 
 def _companies(user: Any) -> list[Any]:
@@ -49,7 +47,10 @@ def _companies(user: Any) -> list[Any]:
 @require_GET
 def index(request: HttpRequest) -> HttpResponse:
     consultation = practice.practice_consultation()
-    companies = [{"company": company, "bids": practice.practice_bids(company)} for company in _companies(request.user)]
+    companies = [
+        {"company": company, "bids": practice.practice_bids(company), "bid_url": bid_page_url(consultation, company)}
+        for company in _companies(request.user)
+    ]
     return render(
         request,
         "tenders/practice/index.html",
@@ -67,7 +68,7 @@ def mock_opening(request: HttpRequest, organisation: Any) -> HttpResponse:
         "organisation": organisation,
         "consultation": consultation,
         "bids": bids,
-        "bid_url": bid_page_url(consultation),
+        "bid_url": bid_page_url(consultation, organisation),
     }
     status = 200
     if request.method == "POST":

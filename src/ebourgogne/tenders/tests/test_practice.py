@@ -100,6 +100,8 @@ def test_the_practice_pages(client, company, company_member):
     index = client.get(reverse("tenders_practice:index"))
     assert company.name in index.content.decode()
     assert "Aucun pli d'entraînement déposé" in index.content.decode()
+    new_bid = reverse("tenders_company:new", kwargs={"org_slug": company.slug, "consultation_pk": consultation.pk})
+    assert new_bid in index.content.decode()
     deposit(consultation, company, [("offre.pdf.age", b"%PDF essai")])
     index = client.get(reverse("tenders_practice:index"))
     assert reverse("tenders_practice:mock_opening", args=[company.slug]) in index.content.decode()
@@ -118,3 +120,21 @@ def test_the_practice_consultation_has_no_buyer_opening_page(client, operator):
 def test_anonymous_visitors_are_sent_to_login(client):
     response = client.get(reverse("tenders_practice:index"))
     assert response.status_code == 302
+
+
+def test_the_whole_practice_submission_through_the_real_api_then_the_mock_opening(client, company, company_member):
+    """A bid uploaded in chunks and deposited through the tenders API on the practice consultation gets
+    its receipt, then opens in the mock opening."""
+    from ebourgogne.tenders.tests.support import full_bid
+
+    consultation = practice.practice_consultation()
+    with scopes_disabled():
+        recipient = ConsultationKey.objects.get(consultation=consultation).recipient
+    sign_in(client, company_member)
+    receipt = full_bid(client, company.slug, consultation.pk, recipient)
+    assert receipt
+    response = client.post(reverse("tenders_practice:mock_opening", args=[company.slug]))
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert "Votre pli s'ouvre correctement" in text
+    assert "identique" in text

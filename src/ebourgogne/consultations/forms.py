@@ -18,6 +18,7 @@ from django.core.exceptions import ValidationError
 from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 
+from ebourgogne.commissions.models import Commission
 from ebourgogne.consultations.models import ContractType, Procedure, State
 from ebourgogne.core.clock import PARIS
 from ebourgogne.core.errors import DomainError
@@ -200,6 +201,15 @@ class ConsultationForm(forms.Form):
     questions_deadline = ParisDateTimeField(label=_("Date limite des questions"))
     bids_deadline = ParisDateTimeField(label=_("Date limite de remise des plis"))
     planned_opening_at = ParisDateTimeField(label=_("Ouverture des plis prévue"))
+    commission = forms.ModelChoiceField(
+        label=_("Commission d'ouverture des plis"),
+        queryset=Commission.objects.none(),
+        required=False,
+        empty_label=_("La commission par défaut de l'acheteur"),
+        help_text=_(
+            "Ses membres recevront chacun une part de la clé d'ouverture à la publication ; elle ne change plus ensuite."
+        ),
+    )
 
     def __init__(self, *args: Any, organisation: Any, published: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -207,10 +217,13 @@ class ConsultationForm(forms.Form):
 
         with scopes_disabled():
             self.fields["service"].queryset = BuyerService.objects.filter(organisation=organisation).order_by("name")
+            self.fields["commission"].queryset = Commission.objects.filter(
+                organisation=organisation, is_active=True
+            ).order_by("name")
         self.published = published
         if published:
             # Fixed at publication (see services.LOCKED_AFTER_PUBLICATION): shown, not sent.
-            for name in ("reference", "procedure", "contract_type", "urgency", "bids_deadline"):
+            for name in ("reference", "procedure", "contract_type", "urgency", "bids_deadline", "commission"):
                 self.fields[name].disabled = True
             self.fields["bids_deadline"].help_text = _(
                 "Pour la changer, utilisez « Reporter la date limite » sur la page de la consultation."
@@ -219,9 +232,11 @@ class ConsultationForm(forms.Form):
     def service_data(self) -> dict[str, Any]:
         data = dict(self.cleaned_data)
         if self.published:
-            for name in ("reference", "procedure", "contract_type", "urgency", "bids_deadline"):
+            for name in ("reference", "procedure", "contract_type", "urgency", "bids_deadline", "commission"):
                 data.pop(name, None)
         data["service"] = data["service"].pk if data.get("service") else None
+        if "commission" in data:
+            data["commission"] = data["commission"].pk if data.get("commission") else None
         return data
 
     @staticmethod
@@ -250,6 +265,7 @@ class ConsultationForm(forms.Form):
             )
         }
         initial["service"] = consultation.service_id
+        initial["commission"] = consultation.commission_id
         initial["estimated_value"] = "" if consultation.estimated_value is None else str(consultation.estimated_value)
         initial["main_cpv"] = codes.main.code if codes.main else ""
         initial["additional_cpv"] = " ".join(cpv.code for cpv in codes.additional)

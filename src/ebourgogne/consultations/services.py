@@ -37,6 +37,7 @@ from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
 
 from ebourgogne.audit.services import log_event
+from ebourgogne.commissions.models import Commission
 from ebourgogne.consultations import signals
 from ebourgogne.consultations.models import (
     TRANSITIONS,
@@ -95,11 +96,15 @@ EDITABLE_FIELDS = frozenset(
         "main_cpv",
         "additional_cpv",
         "lots",
+        "commission",
     }
 )
 # Once published, these stay as published: the bid deadline moves only through
 # `consultation_postpone_deadline`; the reference, procedure and contract type define the consultation.
-LOCKED_AFTER_PUBLICATION = frozenset({"reference", "procedure", "contract_type", "urgency", "bids_deadline"})
+# The opening commission too: its members received the shares of the opening key at publication.
+LOCKED_AFTER_PUBLICATION = frozenset(
+    {"reference", "procedure", "contract_type", "urgency", "bids_deadline", "commission"}
+)
 # States in which the consultation can still be edited.
 EDITABLE_STATES = frozenset({State.DRAFT, State.PUBLISHED})
 OUTCOMES = frozenset({State.AWARDED, State.UNSUCCESSFUL, State.ABANDONED})
@@ -197,7 +202,7 @@ def _plain(value: Any) -> Any:
         return value.astimezone(dt.UTC).isoformat()
     if isinstance(value, Decimal):
         return str(value)
-    if isinstance(value, BuyerService):
+    if isinstance(value, (BuyerService, Commission)):
         return value.pk
     return value
 
@@ -376,6 +381,19 @@ def _clean_fields(errors: _Errors, organisation: Organisation, data: Mapping[str
             if found is None:
                 errors.add("service", _("Choisissez un service de l'acheteur."))
             cleaned["service"] = found
+    if "commission" in data:
+        # The opening commission (sealed bids): one of the buyer's active commissions, or None for its default.
+        commission = data["commission"]
+        if commission in (None, ""):
+            cleaned["commission"] = None
+        else:
+            with scopes_disabled():
+                found = Commission.objects.filter(
+                    pk=_int_or_none(getattr(commission, "pk", commission)), organisation=organisation, is_active=True
+                ).first()
+            if found is None:
+                errors.add("commission", _("Choisissez une commission de l'acheteur."))
+            cleaned["commission"] = found
     if "department" in data:
         department = str(data["department"] or "").strip()
         if department:

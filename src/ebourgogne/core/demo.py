@@ -20,6 +20,11 @@ from django.db import transaction
 from ebourgogne.organisations.roles import MFA_REQUIRED_ROLES, OrganisationKind, Role
 
 DEMO_PASSWORD = "Demo-Dijon-2026!"  # noqa: S105 - the demo is public by design, refused in production
+# The passphrase of every demo commission member's personal opening key (sealed bids). The demo keys are
+# sealed with a low age scrypt work factor (DEMO_SCRYPT_WORK_FACTOR) so that loading stays fast: the
+# passphrase is public anyway. Keys set up or rotated through the pages use the platform's setting.
+DEMO_OPENING_PASSPHRASE = "Ouverture-Dijon-2026"  # noqa: S105 - public demo data, refused in production
+DEMO_SCRYPT_WORK_FACTOR = 10
 DEMO_DOMAIN = "e-bourgogne.test"  # .test is reserved: no mail can ever reach a real person
 BULK_BUYERS = 60
 BULK_COMPANIES = 400
@@ -176,6 +181,13 @@ ACCOUNTS: tuple[DemoAccount, ...] = (
     ),
     DemoAccount(_email("agent.cotedor"), "Thomas Roux", "departement", (Role.BUYER_AGENT,), "buyer agent, Département"),
     DemoAccount(
+        _email("commission.cotedor"),
+        "Paul Garnier",
+        "departement",
+        (Role.COMMISSION_MEMBER,),
+        "commission member, Département",
+    ),
+    DemoAccount(
         _email("admin.beaune"),
         "Isabelle Fournier",
         "commune",
@@ -185,6 +197,13 @@ ACCOUNTS: tuple[DemoAccount, ...] = (
     DemoAccount(
         _email("commission.beaune"),
         "Hélène Mercier",
+        "commune",
+        (Role.COMMISSION_MEMBER,),
+        "commission member, Ville de Beaune",
+    ),
+    DemoAccount(
+        _email("elu.beaune"),
+        "Bernard Rousseau",
         "commune",
         (Role.COMMISSION_MEMBER,),
         "commission member, Ville de Beaune",
@@ -306,6 +325,8 @@ def load(*, bulk: bool = True, progress: Callable[[str], None] = lambda message:
         report.organisations = len(organisations)
         report.accounts = len(users)
         progress(f"{len(organisations)} named organisations, {len(users)} demo accounts")
+        commissions = _create_commissions(organisations, users)
+        progress(f"{commissions} opening commissions of 3 members (2 needed to open), with their opening keys")
         report.consultations = _create_consultations(organisations, users)
         progress(f"{report.consultations} demo consultations, one at least in every state")
         if bulk:
@@ -403,6 +424,47 @@ def _create_organisation(spec: DemoOrganisation, members: list[DemoAccount], use
             else:
                 _invite_and_accept(organisation, by=admin, user=user, role=role)
     return organisation
+
+
+# --- Demo commissions -----------------------------------------------------------------------------
+
+
+def _create_commissions(organisations: dict, users: dict) -> int:
+    """Each demo buyer gets a default opening commission: its three demo staff accounts, 2 of 3 needed to
+    open, each with a personal opening key under DEMO_OPENING_PASSPHRASE (created through the services)."""
+    from ebourgogne.commissions import services as commission_services
+    from ebourgogne.commissions.models import CommissionKind
+    from ebourgogne.sealing.services import active_key, personal_key_create
+
+    count = 0
+    for spec in ORGANISATIONS:
+        if spec.kind != OrganisationKind.BUYER:
+            continue
+        organisation = organisations[spec.key]
+        staff = [account for account in ACCOUNTS if account.organisation == spec.key]
+        admin = users[next(account.email for account in staff if Role.BUYER_ADMIN in account.roles)]
+        commission = commission_services.commission_create(
+            acting_user=admin,
+            organisation=organisation,
+            name="Commission d'appel d'offres",
+            kind=CommissionKind.CAO,
+            opening_threshold=2,
+            is_default=True,
+        )
+        for account in staff[:3]:
+            user = users[account.email]
+            commission_services.member_add(
+                acting_user=admin,
+                commission=commission,
+                user=user,
+                is_president=Role.BUYER_ADMIN in account.roles,
+            )
+            if active_key(user) is None:
+                personal_key_create(
+                    user=user, passphrase=DEMO_OPENING_PASSPHRASE, scrypt_work_factor=DEMO_SCRYPT_WORK_FACTOR
+                )
+        count += 1
+    return count
 
 
 # --- Demo consultations ---------------------------------------------------------------------------

@@ -88,8 +88,8 @@ def active_key(user: Any) -> PersonalKey | None:
     return PersonalKey.objects.filter(user=user, retired_at__isnull=True).first()
 
 
-def _seal_identity(identity: str, passphrase: str) -> bytes:
-    return crypto.passphrase_encrypt(identity.encode("ascii"), passphrase, work_factor=work_factor())
+def _seal_identity(identity: str, passphrase: str, *, factor: int | None = None) -> bytes:
+    return crypto.passphrase_encrypt(identity.encode("ascii"), passphrase, work_factor=factor or work_factor())
 
 
 def _open_personal_key(key: PersonalKey, passphrase: str) -> str | None:
@@ -104,8 +104,16 @@ def _open_personal_key(key: PersonalKey, passphrase: str) -> str | None:
 
 
 @transaction.atomic
-def personal_key_create(*, user: Any, passphrase: str, replace_lost: bool = False, request: Any = None) -> PersonalKey:
-    """Set up the person's opening key, protected by `passphrase` (never stored)."""
+def personal_key_create(
+    *,
+    user: Any,
+    passphrase: str,
+    replace_lost: bool = False,
+    request: Any = None,
+    scrypt_work_factor: int | None = None,
+) -> PersonalKey:
+    """Set up the person's opening key, protected by `passphrase` (never stored). `scrypt_work_factor`
+    overrides the setting: for the demo data only, whose passphrase is public anyway."""
     _require_signed_in(user)
     passphrase = _check_passphrase(passphrase)
     current = PersonalKey.objects.select_for_update().filter(user=user, retired_at__isnull=True).first()
@@ -122,7 +130,9 @@ def personal_key_create(*, user: Any, passphrase: str, replace_lost: bool = Fals
     identity = crypto.new_identity()
     try:
         key = PersonalKey.objects.create(
-            user=user, recipient=crypto.recipient_of(identity), sealed_identity=_seal_identity(identity, passphrase)
+            user=user,
+            recipient=crypto.recipient_of(identity),
+            sealed_identity=_seal_identity(identity, passphrase, factor=scrypt_work_factor),
         )
     except IntegrityError as error:  # another request created one at the same moment
         raise DomainError(_("Vous avez déjà une clé d'ouverture."), code="key_exists") from error

@@ -15,8 +15,9 @@ from ebourgogne.consultations.models import Consultation
 from ebourgogne.consultations.tests import api_data
 from ebourgogne.core import clock
 from ebourgogne.testing.factories import ConsultationFactory, sign_in
+from ebourgogne.testing.sealing import buyer_opening_keys  # noqa: F401 - publication needs an opening commission
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("buyer_opening_keys")]
 PUBLIC = "/api/v1/consultations"
 
 

@@ -15,8 +15,13 @@ from ebourgogne.core import clock
 from ebourgogne.organisations.roles import Role
 from ebourgogne.testing.browser import assert_accessible, totp_code
 from ebourgogne.testing.factories import DEMO_PASSWORD, BuyerFactory, make_member, totp_secret
+from ebourgogne.testing.sealing import buyer_opening_keys  # noqa: F401 - publication needs an opening commission
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("buyer_opening_keys"),
+]
 
 
 def test_buyer_agent_creates_and_publishes_a_consultation(browser_page):

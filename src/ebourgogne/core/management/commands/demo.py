@@ -159,6 +159,7 @@ class Command(BaseCommand):
         write("")
         write(self.style.MIGRATE_HEADING(f"Demo logins — {base_url}/comptes/login/"))
         write(f"Password of every account: {demo.DEMO_PASSWORD}")
+        write(f"Opening-key passphrase of every commission member (sealed bids): {demo.DEMO_OPENING_PASSPHRASE}")
         write("Staff accounts sign in with a TOTP code: add the secret to an authenticator app,")
         write("or print the current code with: uv run ebourgogne demo-code EMAIL")
         write("")

@@ -139,3 +139,31 @@ def test_buyer_sees_only_a_count_before_the_deadline(client, buyer, company, com
     sign_in(client, stranger)
     assert client.get(url).status_code == 404
     assert client.get(reverse("tenders_buyer:register", args=[other_buyer.slug, consultation.pk])).status_code == 404
+
+
+def test_buyer_block_counts_only(rf, buyer, buyer_agent, company, company_member, client):
+    from django.template import Context, Template
+
+    consultation, recipient = open_consultation(buyer)
+    sign_in(client, company_member)
+    full_bid(client, ORG, consultation.pk, recipient)
+    request = rf.get("/")
+    request.organisation_roles = {"buyer_agent"}
+    html = Template("{% load tenders_buyer %}{% tenders_buyer_block consultation %}").render(
+        Context({"consultation": consultation, "request": request})
+    )
+    assert "1 dépôt reçu" in html and "Menuiserie" not in html
+    assert reverse("tenders_buyer:register", args=[buyer.slug, consultation.pk]) in html
+
+
+def test_incident_admin_for_operators_only(client, operator, company_member):
+    from ebourgogne.tenders.models import Incident
+
+    url = reverse("admin:tenders_incident_add")
+    sign_in(client, company_member)
+    assert client.get(url).status_code == 302  # not staff: sent to the admin login
+    sign_in(client, operator)
+    response = client.post(url, {"started_at_0": "2026-11-28", "started_at_1": "10:00:00", "description": "Lenteurs"})
+    assert response.status_code == 302, response.content[:2000]
+    with scopes_disabled():
+        assert Incident.objects.get().recorded_by == operator

@@ -71,7 +71,7 @@ call_command("migrate", verbosity=0)
 from ebourgogne.apitokens.services import token_create
 from ebourgogne.core import clock
 from ebourgogne.organisations.roles import Role
-from ebourgogne.testing.factories import BuyerFactory, CompanyFactory, ConsultationFactory, make_member
+from ebourgogne.testing.factories import BuyerFactory, CompanyFactory, ConsultationFactory, UserFactory, make_member
 from ebourgogne.testing.sealing import give_test_key
 
 count, limit = int(sys.argv[1]), int(sys.argv[2])
@@ -87,7 +87,8 @@ with scopes_disabled():
 bidders = []
 for n in range(count):
     company = CompanyFactory(name=f"Entreprise soumissionnaire {n + 1}")
-    member = make_member(company, Role.COMPANY_MEMBER)
+    # No password: these people only use their API token (and argon2 would make seeding slow).
+    member = make_member(company, Role.COMPANY_MEMBER, UserFactory(password=None))
     _token, secret = token_create(user=member, name="Logiciel de réponse")
     bidders.append({"org": company.slug, "token": secret})
 from django_tasks_db.models import DBTaskResult

@@ -120,7 +120,11 @@ def issue_receipt(bid: Bid) -> Receipt:
         digest=digest.hexdigest(),
         is_late=bid.is_late,
     )
-    authority = tsa.get_authority()
+    try:
+        authority = tsa.get_authority()
+    except Exception:  # a misconfigured authority (unreadable files...) must not cost the deposit
+        logger.exception("Receipt %s: the timestamp authority could not be loaded", receipt.number)
+        authority = None
     if isinstance(authority, tsa.EmbeddedAuthority):
         _store_token(receipt, authority)
     else:
@@ -134,11 +138,14 @@ def issue_receipt(bid: Bid) -> Receipt:
 
 def _store_token(receipt: Receipt, authority: tsa.Authority | None = None) -> bool:
     """Ask the authority for the receipt's token; True when stored. The receipt stands either way."""
-    authority = authority or tsa.get_authority()
     try:
+        authority = authority or tsa.get_authority()
         token = authority.timestamp(bytes.fromhex(receipt.digest))
     except tsa.TimestampUnavailable as error:
         logger.warning("Receipt %s: no timestamp token yet (%s)", receipt.number, error)
+        return False
+    except Exception:  # no database work above: the deposit's transaction is untouched
+        logger.exception("Receipt %s: timestamping failed", receipt.number)
         return False
     receipt.timestamp_token = token
     receipt.timestamp_authority = authority.name[:200]

@@ -195,3 +195,25 @@ def test_an_authority_down_loses_no_deposit_and_the_token_comes_later(
         assert Receipt.objects.filter(timestamp_token__isnull=True).count() == 0
     checks = receipts.verify_document(receipts.receipt_document(receipt), trust_roots=[server.authority.root])
     assert all(c.ok for c in checks), checks
+
+
+def test_a_broken_embedded_authority_loses_no_deposit(company, company_member, consultation, monkeypatch, tmp_path):
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    for name in ("root.pem", "tsa.pem", "tsa.key"):
+        (broken / name).write_text("abîmé")
+    monkeypatch.setenv("EBOURGOGNE_TSA_DIR", str(broken))
+    tsa.reset_authority()
+    try:
+        bid, _files = deposited_bid(company, company_member, consultation)
+        receipt = issue(bid)
+        receipt.refresh_from_db()
+        assert receipt.timestamp_token is None and receipt.digest
+        monkeypatch.setenv("EBOURGOGNE_TSA_DIR", str(tmp_path / "repaired"))
+        tsa.reset_authority()
+        assert receipts.stamp_pending() == 1
+        receipt.refresh_from_db()
+        tsa.verify(bytes(receipt.timestamp_token), bytes.fromhex(receipt.digest))
+    finally:
+        monkeypatch.undo()
+        tsa.reset_authority()

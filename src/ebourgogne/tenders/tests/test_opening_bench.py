@@ -5,6 +5,7 @@ run on a busy machine mean nothing, so only their shape is checked."""
 from __future__ import annotations
 
 import json
+import statistics
 
 from ebourgogne.core.tests.servers import child_env, ebourgogne, run
 
@@ -17,4 +18,6 @@ def test_bench_opening_quick_reports_its_figures(tmp_path):
     assert report["quick"] is True and report["files"] == 4
     assert set(report["mb_per_s"]) == {"age", "platform", "pyrage"}
     assert all(value > 0 for value in report["mb_per_s"].values())
-    assert report["ratio"] == round(report["mb_per_s"]["platform"] / report["mb_per_s"]["age"], 3)
+    assert len(report["round_ratios"]) == report["rounds"] == 1
+    assert report["ratio"] == statistics.median(report["round_ratios"]) > 0
+    assert report["pyrage_ratio"] > 0

@@ -98,6 +98,22 @@ async ({recipient}) => {
 }
 """
 
+# In the page: the cost of Upload-Checksum: SHA-256 (WebCrypto) of every chunk of the ciphertext, the
+# reading of the chunks excluded; answers seconds.
+CHECKSUM_ONLY = """
+async ({chunkSize}) => {
+  const file = document.getElementById("bench-cipher").files[0];
+  let seconds = 0;
+  for (let start = 0; start < file.size; start += chunkSize) {
+    const chunk = new Uint8Array(await file.slice(start, start + chunkSize).arrayBuffer());
+    const t = performance.now();
+    await ebSealed.sha256Base64(chunk);
+    seconds += (performance.now() - t) / 1000;
+  }
+  return seconds;
+}
+"""
+
 # In the page: the bid page's pipeline (uploader.js) on one file: create a bid, announce the file, then
 # encryption (or not) into OPFS chunk files while the upload reads them back and PATCHes them.
 UPLOAD = """
@@ -212,6 +228,7 @@ def run(quick: bool, **overrides) -> dict:
             unencrypted: list[float] = []
             phases_encrypted: list[dict] = []
             phases_unencrypted: list[dict] = []
+            checksum_seconds: list[float] = []
             with _server(env, port, data_dir / "serve.log", HEADERS):
                 manager, context = _browser(port, prepared["token"], Path(tmp) / "profile")
                 try:
@@ -233,6 +250,7 @@ def run(quick: bool, **overrides) -> dict:
                     for number in range(plan["rounds"]):
                         age_seconds.append(_age_encrypt(recipient, plain, os.devnull))
                         browser_seconds.append(page.evaluate(ENCRYPT_ONLY, {"recipient": recipient}))
+                        checksum_seconds.append(page.evaluate(CHECKSUM_ONLY, {"chunkSize": 8 * MB}))
                         log(
                             f"round {number + 1}: encrypt age {size / MB / age_seconds[-1]:.0f} MB/s, "
                             f"browser {size / MB / browser_seconds[-1]:.1f} MB/s"
@@ -273,6 +291,9 @@ def run(quick: bool, **overrides) -> dict:
         "encrypt_ratio": round(browser_mb_s / age_mb_s, 4),
         "browser_encrypt_mb_s": round(browser_mb_s, 1),
         "age_encrypt_mb_s": round(age_mb_s, 1),
+        # Upload-Checksum: the SHA-256 of every chunk, as a share of the encrypted upload's time.
+        "checksum_s": round(statistics.median(checksum_seconds), 3),
+        "checksum_share": round(statistics.median(checksum_seconds) / statistics.median(encrypted), 4),
         "upload_encrypted_s": round(statistics.median(encrypted), 2),
         "upload_unencrypted_s": round(statistics.median(unencrypted), 2),
         "upload_encrypted_mb_s": round(size / MB / statistics.median(encrypted), 1),

@@ -5,7 +5,7 @@ the upload resumes from the server's offset with the ciphertext kept in the Orig
 server's SHA-256 equals the SHA-256 of that ciphertext, which decrypts with the age CLI; then the bid is
 deposited. Also: axe-core and the keyboard on the widget, the countdown and the page without JavaScript.
 
-The page is the widget included in a minimal bid page (this module's URLs), as the bid page includes it."""
+The page is the company's bid page (tenders/company/bid.html), which includes the widget."""
 
 from __future__ import annotations
 
@@ -18,44 +18,18 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from django.http import HttpRequest, HttpResponse
-from django.template import engines
-from django.urls import include, path
 from django_scopes import scopes_disabled
 from playwright.sync_api import expect
 
-from ebourgogne.core.access import organisation_view
 from ebourgogne.tenders.limits import CHUNK_SIZE
 from ebourgogne.tenders.models import Bid
 from ebourgogne.testing.browser import assert_accessible
 from ebourgogne.testing.factories import ConsultationFactory, sign_in
 from ebourgogne.testing.sealing import give_test_key
-from ebourgogne.urls import urlpatterns as project_urlpatterns
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True), pytest.mark.urls(__name__)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 AGE = Path("/usr/bin/age")
-
-PAGE = """{% extends "base.html" %}{% load static %}
-{% block extra_head %}<link rel="stylesheet" href="{% static 'tenders/tenders.css' %}">{% endblock %}
-{% block content %}<h1>Pli pour {{ consultation.title }}</h1>
-{% include "tenders/_uploader.html" with consultation=consultation organisation=organisation bid=bid %}
-<form data-bid-deposit method="post" action="#"><button type="submit" class="button">Déposer le pli</button></form>
-{% endblock %}"""
-
-
-@organisation_view("bids.submit")
-def bid_page(request: HttpRequest, organisation, bid_pk: int) -> HttpResponse:
-    bid = Bid.objects.select_related("consultation").get(pk=bid_pk, company=organisation)
-    template = engines["django"].from_string(PAGE)
-    context = {"consultation": bid.consultation, "organisation": organisation, "bid": bid}
-    return HttpResponse(template.render(context, request))
-
-
-urlpatterns = [
-    path("test-pli/<slug:org_slug>/<int:bid_pk>/", bid_page),
-    path("", include(project_urlpatterns)),
-]
 
 
 @pytest.fixture
@@ -76,7 +50,7 @@ def draft(company, company_member, buyer):
 
 
 def page_url(company, bid) -> str:
-    return f"/test-pli/{company.slug}/{bid['id']}/"
+    return f"/organisations/{company.slug}/offres/plis/{bid['id']}/"
 
 
 def server_files(draft, company) -> dict[str, dict]:
@@ -125,28 +99,33 @@ def test_two_files_encrypted_interrupted_resumed_and_deposited(
 
     page.get_by_label("Ajouter des fichiers à la candidature").set_input_files(str(tmp_path / "kbis.pdf"))
     expect(page.locator(".sealed-file[data-state=complete]")).to_have_count(1, timeout=30_000)
+    # Every file arrived: the widget offers to refresh the page, which then offers the deposit.
+    page.get_by_role("link", name="Actualiser la page pour vérifier et déposer le pli").click()
+    deposit_link = page.get_by_role("link", name="Vérifier et déposer le pli")
+    expect(deposit_link).to_be_visible()
 
     page.route("**/api/v1/companies/*/uploads/*", drop_after_first_chunk)
     page.get_by_label("Ajouter des fichiers à l'offre").set_input_files(str(tmp_path / "memoire-technique.pdf"))
     row = page.locator(".sealed-file", has_text="memoire-technique.pdf")
-    expect(row.locator("progress")).to_have_attribute("aria-label", "Envoi de memoire-technique.pdf")
+    expect(row.locator("progress")).to_have_attribute("aria-label", "Envoi de memoire-technique.pdf", timeout=30_000)
     expect(row).to_contain_text("Connexion interrompue", timeout=30_000)  # said plainly, with the retry delay
-    expect(page.get_by_role("button", name="Déposer le pli")).to_be_disabled()  # not while uploading
+    expect(deposit_link).to_have_attribute("aria-disabled", "true", timeout=30_000)  # not while uploading
     assert dropped["count"] >= 1
     upload_id = row.get_attribute("data-upload-id")
     assert server_files(draft, company)["memoire-technique.pdf"]["offset"] == CHUNK_SIZE
 
     # The browser is "closed" mid-upload: reload once the ciphertext is complete in OPFS.
     page.wait_for_function(
-        "async (id) => !!(await ebSealed.opfs.readManifest(await ebSealed.opfs.folder(id, false)))", arg=upload_id
+        "async (id) => !!(await ebSealed.opfs.readManifest(await ebSealed.opfs.folder(id, false)))",
+        arg=upload_id,
+        timeout=60_000,
     )
     page.unroute("**/api/v1/companies/*/uploads/*")
     page.reload()
     expect(uploader).to_have_attribute("data-ready", "true")
     row = page.locator(f'.sealed-file[data-upload-id="{upload_id}"]')
     expect(row).to_have_attribute("data-state", "complete", timeout=60_000)
-    expect(row.locator("[data-check]")).to_have_attribute("data-check", "same")
-    expect(page.get_by_role("button", name="Déposer le pli")).to_be_enabled()
+    expect(row.locator("[data-check]")).to_have_attribute("data-check", "same", timeout=30_000)
 
     files = server_files(draft, company)
     assert {f["state"] for f in files.values()} == {"complete"}
@@ -163,17 +142,12 @@ def test_two_files_encrypted_interrupted_resumed_and_deposited(
     assert decrypted.stdout == big
     assert_accessible(page, context="bid page, files received")
 
-    # Deposit from the page's session (the live server's thread, as the bid page's deposit does).
-    status = page.evaluate(
-        """async (url) => {
-          const token = document.querySelector("[data-sealed-uploader] input[name=csrfmiddlewaretoken]").value;
-          const r = await fetch(url, {method: "POST", headers: {"X-CSRFToken": token, "Content-Type": "application/json"},
-                                      body: "{}"});
-          return r.status;
-        }""",
-        f"/api/v1/companies/{company.slug}/bids/{draft['bid']['id']}/deposit",
-    )
-    assert status == 201
+    # Deposit through the pages: refresh, check and confirm.
+    page.get_by_role("link", name="Actualiser la page pour vérifier et déposer le pli").click()
+    page.get_by_role("link", name="Vérifier et déposer le pli").click()
+    page.get_by_label("Je confirme le dépôt de ce pli").check()
+    page.get_by_role("button", name="Déposer le pli").click()
+    expect(page.get_by_role("heading", name="Pli déposé")).to_be_visible(timeout=30_000)
     with scopes_disabled():
         assert Bid.objects.get(pk=draft["bid"]["id"]).state == "deposited"
 
@@ -208,7 +182,7 @@ def test_an_upload_begun_elsewhere_asks_for_the_file_again_and_the_widget_works_
     page.goto(page_url(company, draft["bid"]))
     expect(page.locator("[data-sealed-uploader]")).to_have_attribute("data-ready", "true")
     row = page.locator(f'.sealed-file[data-upload-id="{announced["upload_id"]}"]')
-    expect(row).to_have_attribute("data-state", "missing")
+    expect(row).to_have_attribute("data-state", "missing", timeout=30_000)
     expect(row).to_contain_text("n’est pas conservé sur ce poste")
     assert_accessible(page, context="bid page, upload begun elsewhere")
 
@@ -231,7 +205,7 @@ def test_an_upload_begun_elsewhere_asks_for_the_file_again_and_the_widget_works_
     else:
         pytest.fail("the remove button cannot be reached with Tab")
     page.keyboard.press("Enter")
-    expect(page.locator(".sealed-file")).to_have_count(0)
+    expect(page.locator(".sealed-file")).to_have_count(0, timeout=30_000)
     expect(page.locator("[data-uploader-live]")).to_have_text("prix.pdf : retiré du pli.")
     assert server_files(draft, company) == {}
 
@@ -250,7 +224,7 @@ def test_a_refusal_of_the_server_is_shown_in_clear(
     (tmp_path / "gros.pdf").write_bytes(os.urandom(5000))
     page.get_by_label("Ajouter des fichiers à l'offre").set_input_files(str(tmp_path / "gros.pdf"))
     error = page.locator("[data-uploader-error]")
-    expect(error).to_be_visible()
+    expect(error).to_be_visible(timeout=30_000)
     expect(error).to_contain_text("gros.pdf : Ce fichier ferait dépasser la taille maximale d'un pli")
     assert server_files(draft, company) == {}
 

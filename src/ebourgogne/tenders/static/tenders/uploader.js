@@ -28,6 +28,8 @@
   var chunkSize = 8 * 1024 * 1024;
   var opfsAvailable = false;
   var jobs = {}; // upload id -> job
+  var finishedHere = false; // a file completed during this visit
+  var allReceived = root.querySelector("[data-all-received]");
   var RETRY_MAX_MS = 30000;
   var CHECKSUMS = true; // Upload-Checksum on every chunk (WebCrypto SHA-256: a few % of the time, see docs)
 
@@ -171,9 +173,31 @@
       if (state === "failed" || state === "missing") { failed += 1; }
     });
     root.dataset.pending = String(pending);
-    document.querySelectorAll("form[data-bid-deposit] [type=submit]").forEach(function (b) { b.disabled = pending > 0; });
+    // The page's deposit control (a form or a link marked data-bid-deposit) waits for the uploads.
+    document.querySelectorAll("[data-bid-deposit]").forEach(function (control) {
+      var targets = control.matches("form") ? control.querySelectorAll("[type=submit]") : [control];
+      targets.forEach(function (target) {
+        if (target.tagName === "A") {
+          if (pending > 0) { target.setAttribute("aria-disabled", "true"); } else { target.removeAttribute("aria-disabled"); }
+        } else {
+          target.disabled = pending > 0;
+        }
+      });
+    });
+    var complete = Object.keys(jobs).filter(function (id) { return jobs[id].state === "complete"; }).length;
+    if (pending === 0 && failed === 0 && finishedHere && complete > 0) {
+      // Every file arrived during this visit: the rest of the page (states, deposit) was made before.
+      allReceived.hidden = false;
+    } else {
+      allReceived.hidden = true;
+    }
     root.dispatchEvent(new CustomEvent("ebourgogne:uploads", { bubbles: true, detail: { pending: pending, failed: failed } }));
   }
+
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("a[data-bid-deposit][aria-disabled=true]");
+    if (link) { event.preventDefault(); }
+  });
 
   window.addEventListener("beforeunload", function (event) {
     // Only what cannot be resumed: an encryption running, or an upload without a stored ciphertext.
@@ -350,6 +374,7 @@
     }
     showComplete(job, state && state.sha256);
     announce(fill(S.done, { name: job.name }));
+    finishedHere = true;
     changed();
     if (state && state.sha256 && job.source && job.source.folder) {
       // The platform's SHA-256 against the ciphertext kept here: the bytes it holds are the ones encrypted.

@@ -301,20 +301,46 @@ def file_announce(request: HttpRequest, organisation: Any, bid_id: int, payload:
     return Status(201, {**file_out(organisation.slug, bid_file), "chunk_size": CHUNK_SIZE})
 
 
+DEPOSIT_BODY = {
+    "requestBody": {
+        "required": False,
+        "content": {"application/json": {"schema": DepositIn.model_json_schema()}},
+    }
+}
+
+
+def _deposit_payload(request: HttpRequest) -> DepositIn:
+    """The optional JSON body of a deposit (an empty body, or one that is not JSON, is `{}`)."""
+    from pydantic import ValidationError as PydanticError
+
+    if request.content_type != "application/json":
+        return DepositIn()
+    raw = request.body.strip() if request.body else b""
+    try:
+        return DepositIn.model_validate(json.loads(raw) if raw else {})
+    except (ValueError, PydanticError):
+        raise ApiError(
+            400, _('Corps attendu : rien, ou {"physical_backup": true|false} en JSON.'), "invalid_body"
+        ) from None
+
+
 @company_router.post(
     "/{org_slug}/bids/{int:bid_id}/deposit",
     response={201: ReceiptOut, **ERRORS},
     summary="Deposit the bid: every file complete; answers the receipt",
+    description='Body (optional): `{"physical_backup": true}` when a backup copy on a physical medium is announced.',
+    openapi_extra=DEPOSIT_BODY,
 )
 @organisation_api("bids.submit")
-def bid_deposit(request: HttpRequest, organisation: Any, bid_id: int, payload: DepositIn | None = None):
+def bid_deposit(request: HttpRequest, organisation: Any, bid_id: int):
     bid = _bid(organisation, bid_id)
+    payload = _deposit_payload(request)
     try:
         deposited = services.bid_deposit(
             acting_user=request.user,
             company=organisation,
             bid=bid,
-            physical_backup=bool(payload and payload.physical_backup),
+            physical_backup=payload.physical_backup,
             request=request,
         )
     except DomainError as error:

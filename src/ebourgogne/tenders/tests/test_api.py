@@ -378,3 +378,20 @@ def test_buyer_register_before_and_after_deadline(client, setup, buyer_agent, ou
     assert client.get(url).status_code == 404
     other_url = f"/api/v1/buyers/{other_buyer.slug}/consultations/{consultation.pk}/bids"
     assert client.get(other_url).status_code == 404
+
+
+def test_deposit_without_a_body_and_bad_requests(setup):
+    client, consultation, recipient = setup
+    bid = create_bid(client, ORG, consultation.pk)
+    data = sealed(recipient, 2000)
+    url = announce(client, ORG, bid["id"], len(data))["url"]
+    upload(client, url, data)
+    assert client.head(url.replace(url.rsplit("/", 1)[1], "00000000-0000-0000-0000-000000000000")).status_code == 404
+    bad_offset = client.generic(
+        "PATCH", url, b"x", content_type="application/offset+octet-stream", HTTP_UPLOAD_OFFSET="a"
+    )
+    assert bad_offset.status_code == 400 and bad_offset.json()["code"] == "offset_invalid"
+    not_json = client.post(f"/api/v1/companies/{ORG}/bids", "{", content_type="application/json")
+    assert not_json.status_code in (400, 422)
+    response = client.post(f"/api/v1/companies/{ORG}/bids/{bid['id']}/deposit")
+    assert response.status_code == 201, response.content

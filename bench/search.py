@@ -13,8 +13,9 @@ p95(1M) < 100 ms (selector and view).
 To measure again without seeding again (a 1M seed takes 6-12 minutes), `EBOURGOGNE_BENCH_SEARCH_KEEP=DIR`
 keeps one database per size: SQLite in DIR/sqlite-SIZE, PostgreSQL in databases `NAME_SIZE` (NAME from
 DATABASE_URL) with their data folder DIR/postgresql-SIZE. Each is seeded the first time exactly as in a
-normal run (10,000 then up to 1,000,000 with the same generator seeds), migrated on every run, and its
-search index rebuilt (`search.indexing.rebuild`) when a migration of the search app was applied.
+normal run (10,000 then up to 1,000,000 with the same generator seeds) and migrated on every run (the
+search app's migrations bring the index to the code's shape); EBOURGOGNE_BENCH_SEARCH_REBUILD=1 also
+rebuilds the index (`search.indexing.rebuild`) before measuring.
 """
 
 from __future__ import annotations
@@ -109,18 +110,6 @@ def _measure(repeat: int) -> dict:
     }
 
 
-def _migrate() -> bool:
-    """Apply the migrations; True if one of the search app's was among them."""
-    from django.core.management import call_command
-    from django.db import connection
-    from django.db.migrations.executor import MigrationExecutor
-
-    executor = MigrationExecutor(connection)
-    plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
-    call_command("migrate", interactive=False, verbosity=0)
-    return any(migration.app_label == "search" for migration, _backwards in plan)
-
-
 def child(sizes: list[int], repeat: int, buyers: int, measured_sizes: list[int]) -> None:
     """Runs in the benchmark's own environment: migrate, seed step by step (what is not seeded yet),
     measure at each size of `measured_sizes`."""
@@ -129,6 +118,7 @@ def child(sizes: list[int], repeat: int, buyers: int, measured_sizes: list[int])
 
     django.setup()
     from django.conf import settings
+    from django.core.management import call_command
     from django_scopes import scopes_disabled
 
     from ebourgogne.consultations.models import Consultation
@@ -136,15 +126,17 @@ def child(sizes: list[int], repeat: int, buyers: int, measured_sizes: list[int])
     from ebourgogne.organisations.seeding import seed
     from ebourgogne.search import indexing
 
-    search_migrated = _migrate()
+    started = time.perf_counter()
+    call_command("migrate", interactive=False, verbosity=0)
+    log(f"migrated in {time.perf_counter() - started:.1f} s")
     with scopes_disabled():
         total = Consultation.objects.count()
     if total == 0:
         seed(buyers=buyers, companies=0, seed=1)
-    elif search_migrated:
+    elif os.environ.get("EBOURGOGNE_BENCH_SEARCH_REBUILD") == "1":
         started = time.perf_counter()
         indexed = indexing.rebuild()
-        log(f"index rebuilt after a search migration: {indexed} consultations in {time.perf_counter() - started:.1f} s")
+        log(f"index rebuilt: {indexed} consultations in {time.perf_counter() - started:.1f} s")
     figures = {"database": settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1], "sizes": {}}
     for size in sizes:
         if size < total:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from django.db import connection
 
-from ebourgogne.consultations.models import PUBLIC_STATES, Consultation, CpvCode, Lot
+from ebourgogne.consultations.models import PUBLIC_STATES, Consultation, ConsultationCpv, CpvCode, Lot
 from ebourgogne.organisations.models import Organisation
 from ebourgogne.search import text
 from ebourgogne.search.models import SearchEntry
@@ -28,6 +28,7 @@ T_CONSULTATION = Consultation._meta.db_table
 T_ORGANISATION = Organisation._meta.db_table
 T_LOT = Lot._meta.db_table
 T_CPV = CpvCode._meta.db_table
+T_CPV_LINK = ConsultationCpv._meta.db_table
 
 _PUBLIC = ", ".join(f"'{state}'" for state in sorted(PUBLIC_STATES))
 
@@ -57,6 +58,30 @@ class Match:
     rank: str  # an ORDER BY term, best first
     params_source: tuple
     params_where: tuple
+    complete: bool = False  # a window that holds every match (fewer matches than the window)
+
+
+# PostgreSQL: lexemes added to each document besides its words, without positions (so ts_rank, which
+# only looks at the query's lexemes, is unchanged). A user's words never produce them: the parser
+# splits on "_", and search.text.query_words keeps letters and digits only.
+# - `cpv_<prefix>` for every prefix (2 to 8 digits) of every CPV code of the consultation and its lots
+#   (consultations_consultationcpv): a CPV subtree filter is a lookup in the same GIN index;
+# - `idb_<id >> ID_BUCKET_BITS>`: the block of ids the consultation belongs to, so that the most recent
+#   matches of a common word are found block by block from the GIN index (see window_ids).
+ID_BUCKET_BITS = 15  # blocks of 32,768 consultation ids
+WINDOW_BUCKETS = 8  # blocks searched one by one before the rest at once
+CPV_LEXEME = "cpv_"
+ID_LEXEME = "idb_"
+
+
+def cpv_tokens_sql(consultation_id: str) -> str:
+    """SQL of the extra lexemes of the consultation whose id is the SQL expression `consultation_id`."""
+    codes = (
+        f"SELECT DISTINCT '{CPV_LEXEME}' || left(cc.cpv_id, n) FROM {T_CPV_LINK} cc "  # noqa: S608
+        f"CROSS JOIN generate_series(2, 8) AS n WHERE cc.consultation_id = {consultation_id}"
+    )
+    block = f"'{ID_LEXEME}' || ({consultation_id} >> {ID_BUCKET_BITS})"
+    return f"array_to_tsvector(ARRAY({codes}) || ARRAY[{block}])"
 
 
 class PostgresBackend:
@@ -74,11 +99,56 @@ class PostgresBackend:
                      WHERE l.consultation_id = c.id),
                     o.name, c.commune,
                     (SELECT cpv.label_fr FROM {T_CPV} cpv WHERE cpv.code = c.main_cpv_id)))), 'C')
+                || {cpv_tokens_sql("c.id")}
             {ENTRY_FROM} AND ({where})
             """,  # noqa: S608
             (indexed_at, *params),
         )
         return cursor.rowcount
+
+    def cpv_condition(self, prefix: str) -> tuple[str, list]:
+        """The consultation or one of its lots has a CPV code starting with `prefix` (digits)."""
+        if not prefix.isdigit():  # never a CPV code: nothing to find (and never tsquery syntax)
+            return "FALSE", []
+        return "e.document @@ %s::tsquery", [CPV_LEXEME + prefix]
+
+    def window_ids(self, words: list[str], window: int) -> list[int]:
+        """The ids of the `window` most recent matches of the words (highest ids first), or of every match
+        when there are fewer. Searched block of ids by block from the newest (the GIN index intersects the
+        words with the block's lexeme, so a common word costs its matches in the block, not in the
+        table), then, after WINDOW_BUCKETS blocks, among all the older ids at once."""
+        query = " ".join(words)
+        found: list[int] = []
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT MAX(consultation_id) FROM {T_ENTRY}")  # noqa: S608
+            top = cursor.fetchone()[0]
+            if top is None:
+                return []
+            bucket = top >> ID_BUCKET_BITS
+            for _ in range(WINDOW_BUCKETS):
+                if bucket < 0:
+                    return found
+                cursor.execute(
+                    f"SELECT consultation_id FROM {T_ENTRY} "  # noqa: S608
+                    # The block's lexeme only (no condition on the id, which would add a bitmap of the
+                    # primary key's range to the GIN index's, for nothing).
+                    "WHERE document @@ (plainto_tsquery('ebourgogne_fr', search_fold(%s)) && %s::tsquery) "
+                    "ORDER BY consultation_id DESC LIMIT %s",
+                    [query, f"{ID_LEXEME}{bucket}", window - len(found)],
+                )
+                found += [row[0] for row in cursor.fetchall()]
+                if len(found) >= window:
+                    return found
+                bucket -= 1
+            if bucket >= 0:
+                cursor.execute(
+                    f"SELECT consultation_id FROM {T_ENTRY} "  # noqa: S608
+                    "WHERE document @@ plainto_tsquery('ebourgogne_fr', search_fold(%s)) AND consultation_id < %s "
+                    "ORDER BY consultation_id DESC LIMIT %s",
+                    [query, (bucket + 1) << ID_BUCKET_BITS, window - len(found)],
+                )
+                found += [row[0] for row in cursor.fetchall()]
+        return found
 
     def remove(self, cursor, where: str, params: tuple) -> None:
         cursor.execute(f"DELETE FROM {T_ENTRY} WHERE {where}", params)  # noqa: S608
@@ -89,12 +159,10 @@ class PostgresBackend:
     def match(self, words: list[str], window: int | None = None) -> Match:
         query = " ".join(words)
         if window:
+            # The window's ids, found once (window_ids), then read by primary key by both statements.
+            ids = self.window_ids(words, window)
             source = (
-                f"(SELECT w.consultation_id AS fts_id FROM {T_ENTRY} w "  # noqa: S608
-                "WHERE w.document @@ plainto_tsquery('ebourgogne_fr', search_fold(%s)) "
-                # PostgreSQL walks the primary key backwards and tests each row until the window is full
-                # (measured faster at 1M than fetching every match from the GIN bitmap, docs/benchmarks.md).
-                f"ORDER BY w.consultation_id DESC LIMIT {int(window)}) AS m "
+                "unnest(%s::bigint[]) AS m (fts_id) "
                 f"JOIN {T_ENTRY} e ON e.consultation_id = m.fts_id "
                 "CROSS JOIN plainto_tsquery('ebourgogne_fr', search_fold(%s)) AS query"
             )
@@ -102,8 +170,10 @@ class PostgresBackend:
                 source=source,
                 where="",
                 rank="ts_rank(e.document, query) DESC",
-                params_source=(query, query),
+                # One array literal: much cheaper to send than 2,000 parameters adapted one by one.
+                params_source=("{" + ",".join(str(pk) for pk in ids) + "}", query),
                 params_where=(),
+                complete=len(ids) < window,
             )
         return Match(
             source=f"{T_ENTRY} e CROSS JOIN plainto_tsquery('ebourgogne_fr', search_fold(%s)) AS query",
@@ -161,6 +231,15 @@ class SqliteBackend:
     def clear(self, cursor) -> None:
         cursor.execute(f"DELETE FROM {T_ENTRY}")  # noqa: S608
         cursor.execute(f"DELETE FROM {FTS_TABLE}")  # noqa: S608
+
+    def cpv_condition(self, prefix: str) -> tuple[str, list]:
+        """The consultation or one of its lots has a CPV code starting with `prefix` (digits)."""
+        pad = 8 - len(prefix)
+        return (
+            f"EXISTS (SELECT 1 FROM {T_CPV_LINK} cc WHERE cc.consultation_id = e.consultation_id "  # noqa: S608
+            "AND cc.cpv_id BETWEEN %s AND %s)",
+            [prefix + "0" * pad, prefix + "9" * pad],
+        )
 
     @staticmethod
     def _expression(words: list[str]) -> str:

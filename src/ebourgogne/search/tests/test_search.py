@@ -227,6 +227,67 @@ def test_common_words_are_searched_among_recent_matches_without_losing_selective
     assert ids(Criteria(q="voirie", department="89")) == [old.pk]
 
 
+@pytest.mark.parametrize("buckets", [1, 2, 8])
+def test_recent_matches_are_found_across_id_blocks(monkeypatch, buckets):
+    """PostgreSQL finds the window's matches block of ids by block (then the rest at once): with blocks
+    of 2 ids and matches spread over many blocks, the window still holds exactly the most recent
+    matches, and a selective filter still finds an old one."""
+    from ebourgogne.search import backends, selectors
+
+    monkeypatch.setattr(backends, "ID_BUCKET_BITS", 1)
+    monkeypatch.setattr(backends, "WINDOW_BUCKETS", buckets)
+    monkeypatch.setattr(selectors, "WINDOW", 5)
+    monkeypatch.setattr(selectors, "COUNT_CAP", 3)
+    old = published(title="Travaux de voirie", department="89")
+    matches = []
+    for n in range(9):
+        matches.append(published(title=f"Voirie {n}", department="21").pk)
+        for _ in range(n % 3):  # blocks without any match, and blocks with one
+            published(title="Éclairage public", department="21")
+    page = search(Criteria(q="voirie"), per_page=20)
+    assert page.count_capped
+    assert {result.id for result in page.results} == set(matches[-5:])
+    assert ids(Criteria(q="voirie", department="89")) == [old.pk]
+    # Fewer matches than the window: every one of them.
+    monkeypatch.setattr(selectors, "WINDOW", 50)
+    assert set(ids(Criteria(q="voirie", state=StateFilter.ALL), per_page=20)) == {old.pk, *matches}
+
+
+def test_cpv_filter_follows_the_codes_of_the_consultation_and_its_lots():
+    from ebourgogne.consultations.models import ConsultationCpv
+
+    meals = published(main_cpv_id="55524000", title="Repas")
+    assert ids(Criteria(cpv="45000000")) == []
+    with scopes_disabled():
+        ConsultationCpv.objects.create(consultation=meals, cpv_id="45233141")
+    consultation_changed.send(sender=Consultation, consultation=meals, changes={"lots": ("", "")})
+    assert ids(Criteria(cpv="45000000")) == [meals.pk]
+    assert ids(Criteria(cpv="45233141", q="repas")) == [meals.pk]
+    assert ids(Criteria(cpv="45233142", q="repas")) == []
+
+
+@pytest.mark.parametrize("budget", [1, 3, 6, 1000])
+def test_cpv_search_count_is_exact_up_to_the_cap_whatever_the_walk_budget(monkeypatch, budget):
+    """A CPV search's count may be found by reading the page's index a limited number of rows
+    (PostgreSQL): exact or capped as any count, whether that budget is enough or not."""
+    from ebourgogne.search import selectors
+
+    monkeypatch.setattr(selectors, "WALK_BUDGET", budget)
+    monkeypatch.setattr(selectors, "COUNT_CAP", 4)
+    now = clock.now()
+    for day in range(1, 9):  # roads every other day in 89, school meals in between, and elsewhere
+        deadline = now + dt.timedelta(days=day)
+        published(main_cpv_id="45233140" if day % 2 else "55524000", department="89", bids_deadline=deadline)
+        published(main_cpv_id="45233140", department="21", bids_deadline=deadline)
+    meals = search(Criteria(cpv="55524000", department="89"), per_page=2)
+    assert meals.count == 4 and not meals.count_capped
+    roads = search(Criteria(cpv="45000000", department="89"), per_page=2)
+    assert roads.count == 4
+    assert search(Criteria(cpv="45000000"), per_page=2).count_capped
+    assert search(Criteria(cpv="45000000", department="89", closing_within=4), per_page=1).count == 2
+    assert search(Criteria(cpv="45000000", department="89", sort=Sort.VALUE), page=2, per_page=2).count == 4
+
+
 def test_page_beyond_the_last_is_out_of_range():
     published()
     page = search(Criteria(), page=3)

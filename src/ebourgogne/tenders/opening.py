@@ -383,12 +383,16 @@ def zip_problem(path: str | Path) -> str:
 # --- Starting an opening ------------------------------------------------------------------------------
 
 
-def _clean_cases(situation: Situation, backup_cases: Iterable[dict]) -> list[dict]:
-    """Check the commission's decisions to open backup copies: a known case and a reason each."""
+def _clean_cases(consultation: Consultation, situation: Situation, backup_cases: Iterable[dict]) -> list[dict]:
+    """Check the commission's decisions to open backup copies: a known case and a reason each; the case
+    "late" needs a late electronic bid of the same company whose transfer began before the deadline."""
     candidates = {bid.pk: bid for bid in situation.backups if bid.opened_at is None and bid.destroyed_at is None}
     cleaned: list[dict] = []
     for entry in backup_cases:
-        bid = candidates.get(int(entry.get("bid") or 0))
+        try:
+            bid = candidates.get(int(entry.get("bid") or 0))
+        except (TypeError, ValueError):
+            bid = None
         if bid is None:
             raise DomainError(_("Cette copie de sauvegarde ne peut pas être ouverte."), code="invalid")
         case = str(entry.get("case") or "")
@@ -400,6 +404,21 @@ def _clean_cases(situation: Situation, backup_cases: Iterable[dict]) -> list[dic
         reason = str(entry.get("reason") or "").strip()[:REASON_MAX]
         if not reason:
             raise DomainError(_("Indiquez le motif de l'ouverture de la copie de sauvegarde."), code="invalid")
+        if case == BackupCase.LATE and not any(
+            late.company_id == bid.company_id
+            and late.upload_started_at is not None
+            and consultation.bids_deadline is not None
+            and late.upload_started_at < consultation.bids_deadline
+            for late in situation.late
+        ):
+            raise DomainError(
+                _(
+                    "Aucun pli électronique de %(company)s n'est arrivé hors délai après une transmission commencée "
+                    "avant la date limite : choisissez un autre cas."
+                )
+                % {"company": bid.company.name},
+                code="invalid",
+            )
         cleaned.append({"bid": bid.pk, "company": bid.company.name, "case": case, "reason": reason})
     return cleaned
 
@@ -455,7 +474,7 @@ def opening_start(
 
     _require_open(acting_user, consultation)
     first = _check_can_start(consultation)
-    cases = _clean_cases(bid_situation(consultation), backup_cases)
+    cases = _clean_cases(consultation, bid_situation(consultation), backup_cases)
     _check_something_to_open(first, cases)
     present = [(user, passphrase) for user, passphrase in contributions if passphrase]
     try:
@@ -498,7 +517,7 @@ def opening_begin(
     consultation = _lock(consultation)
     first = _check_can_start(consultation)
     situation = bid_situation(consultation)
-    cases = _clean_cases(situation, [dict(case) for case in backup_cases])
+    cases = _clean_cases(consultation, situation, [dict(case) for case in backup_cases])
     _check_something_to_open(first, cases)
     to_open = [bid.pk for bid in situation.to_open if bid.opened_at is None] if first else []
     to_open += [case["bid"] for case in cases]

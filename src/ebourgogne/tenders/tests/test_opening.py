@@ -402,3 +402,33 @@ def test_zip_problem_ignores_files_that_are_not_archives(tmp_path):
     path.write_bytes(b"PK\x03\x04 not really a zip")
     assert service.zip_problem(path)
     assert zipfile.is_zipfile(tmp_path / "f") is False
+
+
+def test_a_backup_copy_opens_with_the_first_opening_when_the_bid_was_late_after_a_transfer_begun_in_time(
+    keyed, company, buyer_agent
+):
+    consultation, identity = keyed
+    backup = deposit(consultation, company, [("copie.pdf.age", b"%PDF copie")], kind=BidKind.BACKUP)
+    case = {"bid": backup.pk, "case": "late", "reason": "Transmission commencée à 11 h 58, achevée à 12 h 03."}
+    with time_machine.travel(_after(consultation), tick=False):
+        # No late electronic bid of this company yet: the case "late" does not apply.
+        with pytest.raises(DomainError) as refused:
+            service.opening_begin(
+                acting_user=buyer_agent,
+                consultation=consultation,
+                identity=identity,
+                members=[buyer_agent],
+                backup_cases=[case],
+            )
+        assert company.name in str(refused.value)
+        late = deposit(consultation, company, [("offre.pdf.age", b"%PDF tardive")], late=True)
+        with scopes_disabled():
+            Bid.objects.filter(pk=late.pk).update(
+                upload_started_at=consultation.bids_deadline - dt.timedelta(minutes=2)
+            )
+    opening = _open(consultation, identity, buyer_agent, backup_cases=[case])
+    assert [entry["bid"] for entry in opening.report["opened"]] == [backup.pk]
+    assert [entry["bid"] for entry in opening.report["late"]] == [late.pk]
+    with scopes_disabled():
+        assert not OpenedFile.objects.filter(bid_file__bid=late).exists()
+        assert _read(OpenedFile.objects.get(bid_file__bid=backup)) == b"%PDF copie"

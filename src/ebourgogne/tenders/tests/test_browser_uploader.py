@@ -283,3 +283,48 @@ def test_without_javascript_the_page_lists_the_files_and_says_javascript_is_need
         expect(page.get_by_text("Date limite de remise des plis :")).to_be_visible()
     finally:
         context.close()
+
+
+def test_without_opfs_the_file_is_encrypted_and_uploaded_in_one_pass_and_resumes_within_the_page(
+    browser_page, browser_sign_in, company, company_member, draft, tmp_path
+):
+    """A browser without the Origin Private File System: the page says that closing it would lose the
+    upload, encrypts and uploads in one pass, still resumes a dropped connection (the unacknowledged chunk
+    is kept in memory), and the file the server stored decrypts with the age CLI."""
+    from ebourgogne.tenders import uploads
+    from ebourgogne.tenders.models import BidFile
+
+    page = browser_page
+    page.add_init_script("delete StorageManager.prototype.getDirectory;")
+    browser_sign_in(page, company_member)
+    plaintext = os.urandom(CHUNK_SIZE + 54_321)
+    (tmp_path / "offre.pdf").write_bytes(plaintext)
+    failed_once = {"done": False}
+
+    def fail_second_chunk_once(route):
+        if route.request.method == "PATCH" and route.request.headers.get("upload-offset") == str(CHUNK_SIZE):
+            if not failed_once["done"]:
+                failed_once["done"] = True
+                route.abort("connectionreset")
+                return
+        route.continue_()
+
+    page.route("**/api/v1/companies/*/uploads/*", fail_second_chunk_once)
+    page.goto(page_url(company, draft["bid"]))
+    expect(page.locator("[data-sealed-uploader]")).to_have_attribute("data-ready", "true")
+    expect(page.get_by_text("Votre navigateur ne peut pas conserver les fichiers chiffrés")).to_be_visible()
+    page.get_by_label("Ajouter des fichiers à l'offre").set_input_files(str(tmp_path / "offre.pdf"))
+    row = page.locator(".sealed-file", has_text="offre.pdf")
+    expect(row).to_have_attribute("data-state", "complete", timeout=60_000)
+    assert failed_once["done"]
+    expect(row.locator("[data-check]")).to_have_count(0)  # nothing kept here to compare with
+
+    with scopes_disabled():
+        stored = BidFile.objects.get(bid_id=draft["bid"]["id"])
+        path = uploads.path_of(stored)
+        assert stored.state == "complete" and stored.sha256 == hashlib.sha256(path.read_bytes()).hexdigest()
+    (tmp_path / "identity.txt").write_text(draft["identity"] + "\n")
+    decrypted = subprocess.run(  # noqa: S603 (our own fixed arguments)
+        [str(AGE), "-d", "-i", str(tmp_path / "identity.txt"), str(path)], capture_output=True, check=True
+    )
+    assert decrypted.stdout == plaintext

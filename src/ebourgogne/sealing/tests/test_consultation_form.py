@@ -42,7 +42,9 @@ def test_the_chosen_commission_receives_the_shares_not_the_default(buyer, buyer_
     default = opening_commission(buyer)
     jury = opening_commission(buyer, is_default=False, name="Jury", members=4, threshold=3)
     draft = _draft(buyer)
-    consultation_services.consultation_update(acting_user=buyer_agent, consultation=draft, commission=jury.commission.pk)
+    consultation_services.consultation_update(
+        acting_user=buyer_agent, consultation=draft, commission=jury.commission.pk
+    )
     consultation_services.consultation_publish(acting_user=buyer_agent, consultation=draft)
     with scopes_disabled():
         key = ConsultationKey.objects.get(consultation=draft)

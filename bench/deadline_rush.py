@@ -27,6 +27,7 @@ import argparse
 import http.client
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
@@ -333,6 +334,21 @@ def _ciphertext(folder: Path, recipient: str, size_mb: float, name: str) -> Path
     return sealed
 
 
+def _server_errors(log_file: Path) -> dict[str, int]:
+    """The distinct exceptions in the server's log (the last line of each traceback), with their count."""
+    found: dict[str, int] = {}
+    try:
+        lines = log_file.read_text(errors="replace").splitlines()
+    except OSError:
+        return found
+    for line in lines:
+        match = re.match(r"^([A-Za-z_][\w.]*(?:Error|Exception|Locked)[\w.]*): (.{0,160})", line)
+        if match:
+            key = f"{match.group(1)}: {match.group(2)}"
+            found[key] = found.get(key, 0) + 1
+    return dict(sorted(found.items(), key=lambda item: -item[1])[:10])
+
+
 def _plan(quick: bool, overrides: dict | None = None) -> dict:
     plan = dict(QUICK if quick else FULL)
     for key, variable in ENVIRONMENT.items():
@@ -386,6 +402,7 @@ def run(quick: bool, **overrides) -> dict:
                 log(
                     f"memory: {k} × {plan['large_mb']} MB: peak RSS {large_k['rss_peak_mb']} MB ({large_k['ingest_mb_s']} MB/s)"
                 )
+            server_errors = _server_errors(data_dir / "serve.log")
             counts = json.loads(_run([sys.executable, "-c", COUNT], env).strip().splitlines()[-1])
             disk.append(disk_write_mb_s(data_dir, plan["dd_mb"]))
             log(f"disk again: {disk[1]:.1f} MB/s; {counts}")
@@ -414,6 +431,7 @@ def run(quick: bool, **overrides) -> dict:
         "rush": main,
         "memory_small": small_k,
         "memory_large": large_k,
+        "server_errors": server_errors,
         "deposited": counts["deposited"],
         "receipts": counts["receipts"],
         "receipts_stamped": counts["stamped"],

@@ -172,3 +172,22 @@ def bids_to_open(consultation: Consultation) -> QuerySet:
         superseded_by__isnull=True,
         kind=BidKind.BID,
     ).order_by("number")
+
+
+def incidents_around(consultation: Consultation) -> list[Any]:
+    """The platform's incidents from a day before the deadline to a day after it: the evidence a late
+    bidder may rely on (CE 23/09/2021 RATP), shown with the register."""
+    import datetime as dt
+
+    from django.db.models import Q
+
+    from ebourgogne.tenders.models import Incident
+
+    if consultation.bids_deadline is None:
+        return []
+    day = dt.timedelta(days=1)
+    return list(
+        Incident.objects.filter(started_at__lte=consultation.bids_deadline + day)
+        .filter(Q(ended_at__isnull=True) | Q(ended_at__gte=consultation.bids_deadline - day))
+        .order_by("started_at")
+    )

@@ -260,6 +260,7 @@ def register(request: HttpRequest, organisation: Any, pk: int) -> HttpResponse:
             "consultation_url": _consultation_buyer_url(consultation),
             "count": selectors.deposit_count(consultation),
             "entries": entries,
+            "incidents": selectors.incidents_around(consultation) if entries is not None else [],
         },
     )
 

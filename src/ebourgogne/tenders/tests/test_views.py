@@ -133,6 +133,7 @@ def test_buyer_sees_only_a_count_before_the_deadline(client, buyer, company, com
         after = client.get(url).content.decode()
         csv_after = client.get(reverse("tenders_buyer:register_csv", args=[buyer.slug, consultation.pk]))
     assert "Menuiserie Bourguignonne" in after and "Remplacé par le dépôt n° 2" in after
+    assert "Aucun incident" in after
     rows = csv_after.content.decode("utf-8-sig").splitlines()
     assert len(rows) == 3 and rows[1].startswith("1;Menuiserie Bourguignonne")
     stranger = make_member(other_buyer, Role.BUYER_ADMIN)
@@ -167,3 +168,25 @@ def test_incident_admin_for_operators_only(client, operator, company_member):
     assert response.status_code == 302, response.content[:2000]
     with scopes_disabled():
         assert Incident.objects.get().recorded_by == operator
+
+
+def test_register_shows_incidents_near_the_deadline(client, buyer, buyer_agent):
+    import datetime as dt
+
+    from ebourgogne.tenders.models import Incident
+
+    consultation, _recipient = open_consultation(buyer)
+    deadline = consultation.bids_deadline
+    with scopes_disabled():
+        Incident.objects.create(started_at=deadline - dt.timedelta(minutes=20), description="Lenteurs du stockage")
+        Incident.objects.create(
+            started_at=deadline - dt.timedelta(days=5),
+            ended_at=deadline - dt.timedelta(days=4),
+            description="Maintenance ancienne",
+        )
+    sign_in(client, buyer_agent)
+    url = reverse("tenders_buyer:register", args=[buyer.slug, consultation.pk])
+    assert "Lenteurs du stockage" not in client.get(url).content.decode()  # before the deadline: nothing
+    with time_machine.travel(deadline, tick=False):
+        page = client.get(url).content.decode()
+    assert "Lenteurs du stockage" in page and "Maintenance ancienne" not in page

@@ -216,13 +216,27 @@ def opening_commission(consultation: Any) -> Commission | None:
         )
 
 
+def _people_of_buyer(commission: Commission) -> set[int]:
+    """Who still belongs to the commission's buyer (someone who left it holds no new share)."""
+    from ebourgogne.organisations.models import Membership
+
+    with scopes_disabled():
+        return set(
+            Membership.objects.filter(organisation_id=commission.organisation_id).values_list("user_id", flat=True)
+        )
+
+
 def current_members(commission: Commission, *, on: dt.date | None = None):
-    """The commission's members with a deliberative voice whose mandate covers `on` (today in Paris)."""
+    """The commission's members with a deliberative voice whose mandate covers `on` (today in Paris), who
+    still belong to the buyer and whose account is active."""
     day = on or clock.now().astimezone(PARIS).date()
+    people = _people_of_buyer(commission)
     with scopes_disabled():
         return [
             member
-            for member in CommissionMember.objects.filter(commission=commission, voice=Voice.DELIBERATIVE)
+            for member in CommissionMember.objects.filter(
+                commission=commission, voice=Voice.DELIBERATIVE, user_id__in=people
+            )
             .select_related("user")
             .order_by("id")
             if (member.mandate_start is None or member.mandate_start <= day)
@@ -237,13 +251,16 @@ def key_holders(commission: Commission, *, on: dt.date | None = None) -> list[Ho
     are not already a holder as a member)."""
     members = current_members(commission, on=on)
     user_ids = {member.user_id for member in members}
-    if commission.escrow_holder_id:
-        user_ids.add(commission.escrow_holder_id)
+    escrow_id = commission.escrow_holder_id
+    if escrow_id and (not commission.escrow_holder.is_active or escrow_id not in _people_of_buyer(commission)):
+        escrow_id = None
+    if escrow_id:
+        user_ids.add(escrow_id)
     keys = {key.user_id: key for key in PersonalKey.objects.filter(user_id__in=user_ids, retired_at__isnull=True)}
     holders = [Holder(member.user, keys[member.user_id], False) for member in members if member.user_id in keys]
     held = {holder.user.pk for holder in holders}
-    if commission.escrow_holder_id and commission.escrow_holder_id in keys and commission.escrow_holder_id not in held:
-        holders.append(Holder(commission.escrow_holder, keys[commission.escrow_holder_id], True))
+    if escrow_id and escrow_id in keys and escrow_id not in held:
+        holders.append(Holder(commission.escrow_holder, keys[escrow_id], True))
     return holders
 
 
@@ -448,6 +465,17 @@ def rebuild_identity(
     for pk, passphrase in passphrases.items():
         share = shares[pk]
         personal = _open_personal_key(share.personal_key, passphrase)
+        if personal is None and share.personal_key.retired_at is not None:
+            _refuse(
+                _(
+                    "La part de %(name)s est liée à une clé personnelle remplacée après sa perte : elle ne peut plus "
+                    "servir. Aucun pli n'a été déchiffré ; il faut les phrases secrètes d'autres membres."
+                )
+                % {"name": share.holder.full_name or share.holder.email},
+                code="lost_share",
+                data={"members": members, "member": pk},
+                **refuse,
+            )
         if personal is None:
             _refuse(
                 _("La phrase secrète de %(name)s est incorrecte. Aucun pli n'a été déchiffré.")

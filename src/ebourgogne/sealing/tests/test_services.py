@@ -391,3 +391,37 @@ def test_after_opening_erase_or_keep_by_policy(sealed, frozen):
 def test_after_opening_refuses_a_key_never_rebuilt(sealed):
     with pytest.raises(DomainError):
         services.after_opening(sealed.key, crypto.new_identity(), keep=True)
+
+
+def test_a_member_who_left_the_buyer_receives_no_share(buyer, buyer_agent):
+    from ebourgogne.organisations.models import Membership
+
+    group = opening_commission(buyer, members=3, threshold=2)
+    leaver = group.members[2]
+    with scopes_disabled():
+        Membership.objects.filter(organisation=buyer, user=leaver).delete()
+    assert leaver not in [holder.user for holder in services.key_holders(group.commission)]
+    result = sealed_consultation(buyer, acting_user=buyer_agent, commission=group, bids_deadline=DEADLINE)
+    assert result.key.share_count == 2
+
+
+def test_a_share_tied_to_a_lost_key_is_named_as_such(sealed, frozen):
+    first, second = sealed.commission.members[:2]
+    services.personal_key_create(user=second, passphrase="ma nouvelle phrase secrète", replace_lost=True)
+    frozen.move_to(DEADLINE)
+    with pytest.raises(DomainError) as refused:
+        services.rebuild_identity(
+            consultation=sealed.consultation,
+            contributions=[(first, sealed.commission.passphrase(first)), (second, "ma nouvelle phrase secrète")],
+            acting_user=first,
+        )
+    assert refused.value.code == "lost_share"
+    assert second.full_name in refused.value.message
+    # The slack of k of n: the third member opens with the first.
+    third = sealed.commission.members[2]
+    identity = services.rebuild_identity(
+        consultation=sealed.consultation,
+        contributions=[(first, sealed.commission.passphrase(first)), (third, sealed.commission.passphrase(third))],
+        acting_user=first,
+    )
+    assert crypto.recipient_of(identity) == sealed.key.recipient

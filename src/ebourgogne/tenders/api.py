@@ -54,6 +54,35 @@ ERRORS = {
 }
 
 
+def transient(view):
+    """A database too busy to answer in time (SQLite's write lock under a deadline rush, a PostgreSQL lock
+    timeout) is not a bug of the caller's: 503 with Retry-After, and nothing half done (each change is one
+    transaction; a chunk whose offset was not recorded is simply sent again)."""
+    import functools
+
+    from django.db import OperationalError
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any):
+        try:
+            return view(request, *args, **kwargs)
+        except OperationalError:
+            import logging
+
+            logging.getLogger("ebourgogne.tenders").warning("database busy during %s %s", request.method, request.path)
+            response = JsonResponse(
+                {
+                    "detail": _("La plateforme est très sollicitée : réessayez dans un instant, rien n'est perdu."),
+                    "code": "busy",
+                },
+                status=503,
+            )
+            response["Retry-After"] = "1"
+            return response
+
+    return wrapper
+
+
 def _raise(error: DomainError) -> None:
     raise ApiError(services.status_of(error), str(error.message), error.code) from None
 
@@ -257,6 +286,7 @@ def bids_list(request: HttpRequest, organisation: Any) -> list[dict[str, Any]]:
 
 @company_router.post("/{org_slug}/bids", response={201: BidOut, **ERRORS}, summary="Start a bid (a draft)")
 @organisation_api("bids.submit")
+@transient
 def bid_create(request: HttpRequest, organisation: Any, payload: BidIn):
     try:
         bid = services.bid_create(
@@ -284,6 +314,7 @@ def bid_detail(request: HttpRequest, organisation: Any, bid_id: int) -> dict[str
     summary="Announce a file of the bid (its ciphertext size), before uploading it",
 )
 @organisation_api("bids.submit")
+@transient
 def file_announce(request: HttpRequest, organisation: Any, bid_id: int, payload: FileIn):
     bid = _bid(organisation, bid_id)
     try:
@@ -332,6 +363,7 @@ def _deposit_payload(request: HttpRequest) -> DepositIn:
     openapi_extra=DEPOSIT_BODY,
 )
 @organisation_api("bids.submit")
+@transient
 def bid_deposit(request: HttpRequest, organisation: Any, bid_id: int):
     bid = _bid(organisation, bid_id)
     payload = _deposit_payload(request)
@@ -420,6 +452,7 @@ CHUNK_BODY = {
     openapi_extra=CHUNK_BODY,
 )
 @organisation_api("bids.submit")
+@transient
 def upload_chunk(request: HttpRequest, organisation: Any, upload_id: uuid.UUID):
     bid_file = _file(organisation, upload_id)
     try:
@@ -446,6 +479,7 @@ def upload_chunk(request: HttpRequest, organisation: Any, upload_id: uuid.UUID):
     "/{org_slug}/uploads/{uuid:upload_id}", response={204: None, **ERRORS}, summary="Remove a file from a draft bid"
 )
 @organisation_api("bids.submit")
+@transient
 def upload_remove(request: HttpRequest, organisation: Any, upload_id: uuid.UUID):
     bid_file = _file(organisation, upload_id)
     try:

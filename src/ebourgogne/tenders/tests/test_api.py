@@ -395,3 +395,18 @@ def test_deposit_without_a_body_and_bad_requests(setup):
     assert not_json.status_code in (400, 422)
     response = client.post(f"/api/v1/companies/{ORG}/bids/{bid['id']}/deposit")
     assert response.status_code == 201, response.content
+
+
+def test_a_busy_database_is_a_503_not_a_500(setup, monkeypatch):
+    from django.db import OperationalError
+
+    from ebourgogne.tenders import services
+
+    client, consultation, recipient = setup
+
+    def locked(**kwargs):
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(services, "bid_create", locked)
+    response = post(client, f"/api/v1/companies/{ORG}/bids", {"consultation": consultation.pk})
+    assert response.status_code == 503 and response["Retry-After"] == "1" and response.json()["code"] == "busy"

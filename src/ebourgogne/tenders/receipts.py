@@ -36,7 +36,6 @@ from django.utils import formats, translation
 from django.utils.translation import gettext as _
 
 from ebourgogne.core import clock
-from ebourgogne.core.tasks import enqueue_on_commit
 from ebourgogne.tenders.models import Bid, BidKind, Envelope, Receipt
 from ebourgogne.timestamping import authority as tsa
 
@@ -130,10 +129,25 @@ def issue_receipt(bid: Bid) -> Receipt:
     else:
         # Never hold the deposit's locks while waiting for a remote server: ask after the commit.
         receipt_id = receipt.pk
-        transaction.on_commit(lambda: stamp_now_or_later(receipt_id))
+        transaction.on_commit(lambda: _quietly(stamp_now_or_later, receipt_id))
     for address, language in mail_recipients(bid):
-        enqueue_on_commit(send_receipt_mail, receipt_id=receipt.pk, to=address, language=language)
+        _mail_after_commit(receipt.pk, address, language)
     return receipt
+
+
+def _mail_after_commit(receipt_id: int, to: str, language: str) -> None:
+    """Queue the receipt's mail once the deposit is committed. A queue that refuses (a busy database)
+    is logged, not raised: the deposit is already committed, and the bidder must not be told it failed;
+    the receipt stays downloadable."""
+    send_receipt_mail.get_backend().validate_task(send_receipt_mail)
+
+    def enqueue() -> None:
+        try:
+            send_receipt_mail.enqueue(receipt_id=receipt_id, to=to, language=language)
+        except Exception:
+            logger.exception("Receipt %s: the mail to %s could not be queued", receipt_id, to)
+
+    transaction.on_commit(enqueue)
 
 
 def _store_token(receipt: Receipt, authority: tsa.Authority | None = None) -> bool:
@@ -153,6 +167,14 @@ def _store_token(receipt: Receipt, authority: tsa.Authority | None = None) -> bo
         timestamp_token=token, timestamp_authority=receipt.timestamp_authority
     )
     return True
+
+
+def _quietly(function, *args) -> None:
+    """After the commit nothing may make a committed deposit look failed: log, the sweep catches up."""
+    try:
+        function(*args)
+    except Exception:
+        logger.exception("After the deposit: %s%r failed", function.__name__, args)
 
 
 def stamp_now_or_later(receipt_id: int) -> None:

@@ -278,14 +278,11 @@ _COLUMNS = (
 )
 
 
-def _count(from_where: str, params: list, order: str = "") -> int:
-    """The number of results, up to COUNT_CAP + 1. `order`: the page's ORDER BY when it follows an index,
-    so that the count reads the same index the same way (without it, PostgreSQL may combine bitmaps of
-    every matching row of two indexes to find 201 of them)."""
-    order_by = f" ORDER BY {order}" if order else ""
+def _count(from_where: str, params: list) -> int:
+    """The number of results, up to COUNT_CAP + 1."""
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT COUNT(*) FROM (SELECT 1 {from_where}{order_by} LIMIT %s) AS capped",  # noqa: S608
+            f"SELECT COUNT(*) FROM (SELECT 1 {from_where} LIMIT %s) AS capped",  # noqa: S608
             [*params, COUNT_CAP + 1],
         )
         return cursor.fetchone()[0]
@@ -332,10 +329,9 @@ def search(criteria: Criteria, *, page: int = 1, per_page: int = PER_PAGE, count
             criteria, now, ranked=ranked, window=WINDOW, by_index_order=by_index_order
         )
         total = _count(from_where, params)
-        if total <= COUNT_CAP:
+        if total <= COUNT_CAP and not complete:  # the window did not hold every match: search them all
             total = None
-            if not complete:  # the window did not hold every match: search them all
-                from_where, params, rank, words, _ = _sql(criteria, now, ranked=ranked, by_index_order=by_index_order)
+            from_where, params, rank, words, _ = _sql(criteria, now, ranked=ranked, by_index_order=by_index_order)
     else:
         from_where, params, rank, words, _ = _sql(criteria, now, ranked=ranked, by_index_order=by_index_order)
     if sort == Sort.VALUE:
@@ -380,7 +376,7 @@ def search(criteria: Criteria, *, page: int = 1, per_page: int = PER_PAGE, count
             if criteria.cpv and not words:
                 total = _count_walking(criteria, now, order, by_index_order)
             if total is None:
-                total = _count(from_where, params, "" if rank else order)
+                total = _count(from_where, params)
     return Page(results=results, number=page, count=total, per_page=per_page, sort=sort, words=words, more=more)
 
 

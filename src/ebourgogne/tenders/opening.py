@@ -617,8 +617,13 @@ def _open_file(opening: Opening, bid: Bid, bid_file: BidFile, identity: str) -> 
             detail=_("Fichier non reçu en entier."),
         )
     name = _output_name(opening, bid_file)
-    local = _local_path(name)
-    target = local or Path(tempfile.mkstemp(prefix="opening-")[1])
+    name, local = _local_path(name)
+    if local is None:
+        handle, temporary = tempfile.mkstemp(prefix="opening-")
+        os.close(handle)
+        target = Path(temporary)
+    else:
+        target = local
     try:
         try:
             with uploads.open_ciphertext(bid_file) as source:
@@ -653,15 +658,16 @@ def _open_file(opening: Opening, bid: Bid, bid_file: BidFile, identity: str) -> 
     )
 
 
-def _local_path(name: str) -> Path | None:
-    """A fresh path in the default storage when it is on the local disk (decrypt in place), else None."""
+def _local_path(name: str) -> tuple[str, Path | None]:
+    """A free name in the default storage and, when the storage is the local disk (decrypt in place), its
+    path; (name, None) otherwise."""
+    available = default_storage.get_available_name(name)
     try:
-        available = default_storage.get_available_name(name)
         path = Path(default_storage.path(available))
     except NotImplementedError:
-        return None
+        return name, None
     path.parent.mkdir(parents=True, exist_ok=True)
-    return path if path.name == Path(available).name else None
+    return available, path
 
 
 def run_opening(opening_id: int) -> Opening | None:

@@ -432,3 +432,13 @@ def test_a_backup_copy_opens_with_the_first_opening_when_the_bid_was_late_after_
     with scopes_disabled():
         assert not OpenedFile.objects.filter(bid_file__bid=late).exists()
         assert _read(OpenedFile.objects.get(bid_file__bid=backup)) == b"%PDF copie"
+
+
+def test_an_opened_file_never_overwrites_or_reuses_a_file_already_in_the_storage():
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    taken = default_storage.save("tenders/opened/test/1/1-offre.pdf", ContentFile(b"ancien"))
+    name, path = service._local_path(taken)
+    assert name != taken and path is not None and not path.exists()
+    default_storage.delete(taken)

@@ -148,6 +148,12 @@ _declare(
     "Folder of the embedded timestamp authority: root.pem, tsa.pem (the TSA certificate, then intermediates) and tsa.key. Empty: <data folder>/timestamping, generated on first use (the root's private key is not kept).",
 )
 
+_declare(
+    "EBOURGOGNE_BIDS_DIR",
+    "",
+    "Folder of the sealed bids (their encrypted files and the uploads in progress). Empty: <data folder>/bids. With several app nodes, one volume shared by all of them, with working flock and fsync.",
+)
+
 
 def env(name: str) -> str:
     """The value of a declared variable, or its default."""

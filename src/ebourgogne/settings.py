@@ -16,6 +16,8 @@ from ebourgogne.config import data_dir, env, env_bool, env_list
 
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = data_dir()
+# Sealed bids (encrypted files, uploads in progress): tenders.uploads.bids_root(); empty = <DATA_DIR>/bids.
+TENDERS_STORAGE_DIR = env("EBOURGOGNE_BIDS_DIR") or None
 
 PRODUCTION = env_bool("EBOURGOGNE_PRODUCTION")
 DEBUG = env_bool("EBOURGOGNE_DEBUG") and not PRODUCTION

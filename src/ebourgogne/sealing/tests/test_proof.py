@@ -185,3 +185,28 @@ def test_the_proof_fails_when_the_identity_is_written_anywhere(sealed_bid, froze
     finally:
         if where == "file":
             leak.unlink()
+
+
+def test_no_identity_in_the_logs_nor_in_any_sql_statement_from_publication_to_erasure(
+    buyer, buyer_agent, frozen, caplog
+):
+    """Nothing logged (any logger, any level) and no SQL statement sent (parameters included) carries an
+    identity, from publication to the erasure after the opening."""
+    import logging
+
+    from django.test.utils import CaptureQueriesContext
+
+    with caplog.at_level(logging.DEBUG), CaptureQueriesContext(connection) as queries:
+        sealed = sealed_consultation(buyer, acting_user=buyer_agent, bids_deadline=DEADLINE)
+        frozen.move_to(DEADLINE)
+        identity = services.rebuild_identity(
+            consultation=sealed.consultation,
+            contributions=sealed.commission.contributions(2),
+            acting_user=sealed.commission.members[0],
+        )
+        services.after_opening(sealed.key, identity, keep=False)
+    statements = "\n".join(query["sql"] for query in queries.captured_queries)
+    assert "sealing_keyshare" in statements and "sealing_consultationkey" in statements  # they were captured
+    for text in (caplog.text, statements):
+        assert not IDENTITY_PATTERN.search(text.encode())
+        assert identity not in text and identity.lower() not in text

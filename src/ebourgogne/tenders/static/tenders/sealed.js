@@ -229,16 +229,18 @@
 
   // ---- Formatting -------------------------------------------------------------------------------------
 
+  // Sizes as Django's filesizeformat writes them on the same pages (powers of 1024: Kio, Mio, Gio in French).
   function formatSize(bytes, lang) {
-    var units = lang === "en" ? ["B", "KB", "MB", "GB", "TB"] : ["o", "Ko", "Mo", "Go", "To"];
+    var english = (lang || "fr").slice(0, 2) === "en";
+    var units = english ? ["bytes", "KB", "MB", "GB", "TB"] : ["octets", "Kio", "Mio", "Gio", "Tio"];
     var value = bytes;
     var unit = 0;
-    while (value >= 1000 && unit < units.length - 1) {
-      value /= 1000;
+    while (value >= 1024 && unit < units.length - 1) {
+      value /= 1024;
       unit += 1;
     }
-    var digits = unit === 0 || value >= 100 ? 0 : 1;
-    return value.toLocaleString(lang || "fr", { maximumFractionDigits: digits }) + " " + units[unit];
+    var text = unit === 0 ? String(Math.round(value)) : value.toLocaleString(english ? "en" : "fr", { minimumFractionDigits: 1, maximumFractionDigits: 1 });
+    return text + " " + units[unit];
   }
 
   // "1 h 05 min", "4 min 12 s", "8 s": short and readable aloud.

@@ -28,7 +28,7 @@ from typing import IO, Any
 
 from django.conf import settings
 
-BLOCK = 256 * 1024
+BLOCK = 1024 * 1024  # read from the request and written in blocks of 1 MB: never a whole chunk in memory
 
 
 def bids_root() -> Path:
@@ -89,7 +89,7 @@ def read_prefix(path: Path, length: int) -> bytes:
 def sha256_of_path(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
-        while block := handle.read(1024 * 1024):
+        while block := handle.read(4 * 1024 * 1024):
             digest.update(block)
     return digest.hexdigest()
 

@@ -126,8 +126,8 @@ class PostgresBackend:
                 return []
             bucket = top >> ID_BUCKET_BITS
             for _ in range(WINDOW_BUCKETS):
-                if bucket < 0:
-                    return found
+                if bucket == 0:  # the first block: the plain query below (every row has the block's lexeme)
+                    break
                 cursor.execute(
                     f"SELECT consultation_id FROM {T_ENTRY} "  # noqa: S608
                     # The block's lexeme only (no condition on the id, which would add a bitmap of the
@@ -140,14 +140,16 @@ class PostgresBackend:
                 if len(found) >= window:
                     return found
                 bucket -= 1
-            if bucket >= 0:
-                cursor.execute(
-                    f"SELECT consultation_id FROM {T_ENTRY} "  # noqa: S608
-                    "WHERE document @@ plainto_tsquery('ebourgogne_fr', search_fold(%s)) AND consultation_id < %s "
-                    "ORDER BY consultation_id DESC LIMIT %s",
-                    [query, (bucket + 1) << ID_BUCKET_BITS, window - len(found)],
-                )
-                found += [row[0] for row in cursor.fetchall()]
+            below = (
+                "" if (bucket + 1) << ID_BUCKET_BITS > top else "AND consultation_id < %s "
+            )  # no block searched: all
+            cursor.execute(
+                f"SELECT consultation_id FROM {T_ENTRY} "  # noqa: S608
+                f"WHERE document @@ plainto_tsquery('ebourgogne_fr', search_fold(%s)) {below}"
+                "ORDER BY consultation_id DESC LIMIT %s",
+                [query, *([(bucket + 1) << ID_BUCKET_BITS] if below else []), window - len(found)],
+            )
+            found += [row[0] for row in cursor.fetchall()]
         return found
 
     def remove(self, cursor, where: str, params: tuple) -> None:

@@ -11,6 +11,8 @@ recently indexed matches (highest ids) when that is enough to fill the capped co
 match of a common word ("travaux") over a million consultations costs time proportional to the number
 of matches, the window keeps it bounded. When the window gives COUNT_CAP results or fewer, the search
 runs again over every match, so a selective filter never misses an older consultation.
+How each backend finds the window: search.backends (FTS5 walks its posting list backwards; PostgreSQL
+asks its GIN index block of ids by block, then reads the window's rows by primary key).
 """
 
 from __future__ import annotations

@@ -27,6 +27,7 @@ import argparse
 import http.client
 import json
 import os
+import random
 import re
 import statistics
 import subprocess
@@ -205,6 +206,7 @@ class Outcome:
     error: str = ""
     bytes_sent: int = 0
     chunks: int = 0
+    retries: int = 0
     statuses: dict[int, int] = field(default_factory=dict)
 
 
@@ -223,11 +225,20 @@ class Source:
         return os.pread(self.fd, length, offset)
 
 
+RETRIES = 120  # answers 503 "busy" (Retry-After) followed before a bidder gives up
+
+
 def _call(connection: http.client.HTTPConnection, method: str, path: str, body, headers: dict, outcome: Outcome):
-    connection.request(method, path, body=body, headers=headers)
-    response = connection.getresponse()
-    content = response.read()
-    outcome.statuses[response.status] = outcome.statuses.get(response.status, 0) + 1
+    """One protocol call; a 503 "busy" answer is retried after its Retry-After, as the protocol asks."""
+    for _attempt in range(RETRIES):
+        connection.request(method, path, body=body, headers=headers)
+        response = connection.getresponse()
+        content = response.read()
+        outcome.statuses[response.status] = outcome.statuses.get(response.status, 0) + 1
+        if response.status != 503:
+            break
+        outcome.retries += 1
+        time.sleep(float(response.getheader("Retry-After") or 1) * (0.5 + random.random()))  # noqa: S311
     return response.status, content
 
 
@@ -258,11 +269,12 @@ def bidder(port: int, consultation: int, org: str, token: str, source: Source, s
             status, body = _call(connection, "PATCH", url, data, headers, outcome)
             if status == 409:  # resume where the server says (the protocol's answer to a lost chunk)
                 offset = json.loads(body).get("offset", offset)
+                outcome.bytes_sent = offset  # one file per bidder: what the server holds
                 continue
             if status != 204:
                 raise RuntimeError(f"chunk at {offset}: {status} {body[:200]!r}")
             offset += len(data)
-            outcome.bytes_sent += len(data)
+            outcome.bytes_sent = offset
             outcome.chunks += 1
         status, body = _call(connection, "POST", f"{base}/bids/{bid}/deposit", "{}", json_headers, outcome)
         if status != 201:
@@ -311,6 +323,7 @@ def rush(port: int, consultation: int, bidders: list[dict], source: Source, serv
         "failures": len(failures),
         "failure_examples": failures[:5],
         "statuses": statuses,
+        "retries_after_busy": sum(o.retries for o in outcomes),
         "rss_peak_mb": round(memory.peak_kb / 1024, 1),
         "rss_idle_mb": round(baseline_kb / 1024, 1),
         "rss_peak_process_mb": round(memory.peak_process_kb / 1024, 1),
@@ -342,6 +355,10 @@ def _server_errors(log_file: Path) -> dict[str, int]:
     except OSError:
         return found
     for line in lines:
+        if "database busy during" in line:  # tenders.api.transient: a 503 with Retry-After
+            key = "database busy (503, Retry-After)"
+            found[key] = found.get(key, 0) + 1
+            continue
         match = re.match(r"^([A-Za-z_][\w.]*(?:Error|Exception|Locked)[\w.]*): (.{0,160})", line)
         if match:
             key = f"{match.group(1)}: {match.group(2)}"

@@ -388,6 +388,7 @@ def _write_chunk(handle, bid_file, offset, stream, length, expected_digest, acti
             offset=received,
         )
     digest = hashlib.sha256() if expected_digest is not None else None
+    running = uploads.running_hash(fresh.pk, received, handle.fileno())  # before truncate changes the stamp
     handle.truncate(received)
     handle.seek(received)
     written = 0
@@ -409,6 +410,8 @@ def _write_chunk(handle, bid_file, offset, stream, length, expected_digest, acti
             written += len(head)
             if digest is not None:
                 digest.update(head)
+            if running is not None:
+                running.update(head)
         while written < length:
             block = _read(stream, min(uploads.BLOCK, length - written))
             if not block:
@@ -417,6 +420,8 @@ def _write_chunk(handle, bid_file, offset, stream, length, expected_digest, acti
             written += len(block)
             if digest is not None:
                 digest.update(block)
+            if running is not None:
+                running.update(block)
     except _Truncated:
         handle.truncate(received)
         raise TenderError(
@@ -441,7 +446,7 @@ def _write_chunk(handle, bid_file, offset, stream, length, expected_digest, acti
         uploads.fsync_dir(uploads.path_of(fresh).parent)
         fields.update(
             state=FileState.COMPLETE,
-            sha256=uploads.sha256_of_path(uploads.path_of(fresh)),
+            sha256=running.hexdigest() if running is not None else uploads.sha256_of_path(uploads.path_of(fresh)),
             completed_at=clock.now(),
             storage_name=uploads.storage_name_for(fresh),
         )
@@ -463,6 +468,10 @@ def _write_chunk(handle, bid_file, offset, stream, length, expected_digest, acti
                 data={"file": str(fresh.upload_id), "size": fresh.size, "sha256": fields["sha256"]},
                 request=request,
             )
+    if complete:
+        uploads.forget_hash(fresh.pk)
+    elif running is not None:
+        uploads.remember_hash(fresh.pk, new, handle.fileno(), running)
     fresh.refresh_from_db()
     return fresh
 

@@ -22,6 +22,8 @@ import contextlib
 import fcntl
 import hashlib
 import os
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
@@ -112,3 +114,45 @@ def fsync_dir(path: Path) -> None:
 def remove(bid_file: Any) -> None:
     with contextlib.suppress(FileNotFoundError):
         path_of(bid_file).unlink()
+
+
+# --- The running SHA-256 of uploads in progress -----------------------------------------------------
+#
+# The SHA-256 of a complete file is that of every byte stored. Rather than reading the whole file again at
+# its last chunk, a server process keeps the hash state of the uploads it has been receiving (a client's
+# keep-alive connection usually brings the next chunk to the same process). A state is used only for the
+# offset it covers, and only if the file is exactly as this process left it (same size and modification
+# time, to the nanosecond): any other writer in between, and the file is hashed from disk instead.
+
+_STATES: OrderedDict[int, tuple[int, tuple[int, int, int], Any]] = OrderedDict()
+_STATES_LOCK = threading.Lock()
+_STATES_MAX = 512
+
+
+def _stamp(descriptor: int) -> tuple[int, int, int]:
+    info = os.fstat(descriptor)
+    return (info.st_ino, info.st_size, info.st_mtime_ns)
+
+
+def running_hash(file_pk: int, offset: int, descriptor: int) -> Any:
+    """A hash object covering the file's first `offset` bytes, or None when this process cannot vouch for it."""
+    if offset == 0:
+        return hashlib.sha256()
+    with _STATES_LOCK:
+        entry = _STATES.get(file_pk)
+    if entry is None or entry[0] != offset or entry[1] != _stamp(descriptor):
+        return None
+    return entry[2].copy()
+
+
+def remember_hash(file_pk: int, offset: int, descriptor: int, state: Any) -> None:
+    with _STATES_LOCK:
+        _STATES[file_pk] = (offset, _stamp(descriptor), state)
+        _STATES.move_to_end(file_pk)
+        while len(_STATES) > _STATES_MAX:
+            _STATES.popitem(last=False)
+
+
+def forget_hash(file_pk: int) -> None:
+    with _STATES_LOCK:
+        _STATES.pop(file_pk, None)

@@ -410,3 +410,19 @@ def test_a_busy_database_is_a_503_not_a_500(setup, monkeypatch):
     monkeypatch.setattr(services, "bid_create", locked)
     response = post(client, f"/api/v1/companies/{ORG}/bids", {"consultation": consultation.pk})
     assert response.status_code == 503 and response["Retry-After"] == "1" and response.json()["code"] == "busy"
+
+
+def test_the_hash_is_that_of_the_stored_bytes_even_if_another_writer_came_by(setup):
+    """The running hash kept by a server process is used only if nobody else wrote the file since."""
+    client, consultation, recipient = setup
+    data = sealed(recipient, 6000)
+    bid = create_bid(client, ORG, consultation.pk)
+    url = announce(client, ORG, bid["id"], len(data))["url"]
+    assert patch(client, url, 0, data[:3000]).status_code == 204
+    path = uploads.path_of(_stored(url))
+    other = bytearray(path.read_bytes())
+    other[2000:2010] = b"0123456789"  # as if another node had rewritten these bytes (same size)
+    path.write_bytes(bytes(other))
+    assert patch(client, url, 3000, data[3000:]).status_code == 204
+    assert client.get(url).json()["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    assert client.get(url).json()["sha256"] != hashlib.sha256(data).hexdigest()

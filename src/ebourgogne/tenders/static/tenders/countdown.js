@@ -26,7 +26,8 @@
     var minutes = Math.floor((seconds % 3600) / 60);
     var secs = seconds % 60;
     var text = two(hours) + " h " + two(minutes) + " min " + two(secs) + " s";
-    return days > 0 ? days + " j " + text : text;
+    var day = (document.documentElement.lang || "fr").slice(0, 2) === "en" ? " d " : " j ";
+    return days > 0 ? days + day + text : text;
   }
 
   // Spoken form: whole minutes (or hours and minutes), no seconds.

@@ -251,7 +251,8 @@
     var minutes = Math.floor((seconds % 3600) / 60);
     var secs = seconds % 60;
     function two(n) { return String(n).padStart(2, "0"); }
-    if (days > 0) { return days + " j " + hours + " h " + two(minutes) + " min"; }
+    var day = (document.documentElement.lang || "fr").slice(0, 2) === "en" ? " d " : " j ";
+    if (days > 0) { return days + day + hours + " h " + two(minutes) + " min"; }
     if (hours > 0) { return hours + " h " + two(minutes) + " min"; }
     if (minutes > 0) { return minutes + " min " + two(secs) + " s"; }
     return secs + " s";

@@ -98,16 +98,52 @@ def _measure(repeat: int) -> dict:
                 raise SystemExit(f"bench search: {query!r} answered {response.status_code}")
         selector_ms += times_s
         view_ms += times_v
+        cpu, database_cpu = _selector_cpu(criteria, page, repeat)
         per_query[query or "(default listing)"] = {
             "results": found.count,
             "selector_median_ms": round(statistics.median(times_s), 2),
             "view_median_ms": round(statistics.median(times_v), 2),
+            "selector_cpu_ms": cpu,
+            "selector_database_cpu_ms": database_cpu,
         }
     return {
         "selector_p95_ms": round(_p95(selector_ms), 2),
         "view_p95_ms": round(_p95(view_ms), 2),
+        # CPU time per search (this process, plus the PostgreSQL backend's from /proc when the server runs
+        # on this machine): what the search costs, much less sensitive than wall time to the other
+        # processes sharing the machine. Means over `repeat` more calls; the worst query here.
+        "selector_cpu_max_ms": max(
+            q["selector_cpu_ms"] + (q["selector_database_cpu_ms"] or 0) for q in per_query.values()
+        ),
         "queries": per_query,
     }
+
+
+def _backend_ticks() -> int | None:
+    from django.db import connection
+
+    if connection.vendor != "postgresql" or connection.connection is None:
+        return None
+    try:
+        fields = Path(f"/proc/{connection.connection.info.backend_pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return int(fields[11]) + int(fields[12])
+
+
+def _selector_cpu(criteria, page: int, repeat: int) -> tuple[float, float | None]:
+    """CPU milliseconds per call of the selector: this process's, and the database backend's (PostgreSQL
+    on this machine; None otherwise)."""
+    from ebourgogne.search import selectors
+
+    ticks = _backend_ticks()
+    started = time.process_time()
+    for _ in range(repeat):
+        selectors.search(criteria, page=page)
+    cpu = (time.process_time() - started) / repeat * 1000
+    end = _backend_ticks()
+    database = None if ticks is None or end is None else (end - ticks) / os.sysconf("SC_CLK_TCK") / repeat * 1000
+    return round(cpu, 2), None if database is None else round(database, 2)
 
 
 def child(sizes: list[int], repeat: int, buyers: int, measured_sizes: list[int]) -> None:

@@ -29,8 +29,9 @@ run by a periodic job).
 
 Decryption engine: the `age` CLI (Debian package) when it is installed, fed by a pipe so that the
 ciphertext is hashed while it is decrypted, the identity passed through another pipe (never written to
-disk); pyrage otherwise. Measured in `bench/opening.py`: pyrage's `decrypt_io` reaches about 0.5-0.65 of
-the CLI's speed on this machine, the piped CLI about 0.9 (docs/benchmarks.md, "opening").
+disk); pyrage otherwise. Measured with `bench/opening.py` on 2 GB: pyrage's `decrypt_io` reaches about a
+third of the CLI's throughput (and holds the GIL), the piped CLI with the SHA-256 re-check 0.82-0.84 on a
+busy 2-core machine (docs/benchmarks.md, "opening").
 """
 
 from __future__ import annotations

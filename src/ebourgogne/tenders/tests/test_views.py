@@ -190,3 +190,18 @@ def test_register_shows_incidents_near_the_deadline(client, buyer, buyer_agent):
     with time_machine.travel(deadline, tick=False):
         page = client.get(url).content.decode()
     assert "Lenteurs du stockage" in page and "Maintenance ancienne" not in page
+
+
+def test_deposit_page_with_an_unfinished_file_says_why(client, buyer, company, company_member):
+    consultation, recipient = open_consultation(buyer)
+    sign_in(client, company_member)
+    bid = create_bid(client, ORG, consultation.pk)
+    data = sealed(recipient, 3000)
+    url = announce(client, ORG, bid["id"], len(data))["url"]
+    upload(client, url, data[:1000])  # a third of it
+    confirm_url = reverse("tenders_company:deposit", args=[ORG, bid["id"]])
+    assert "ne peut pas encore être déposé" in client.get(confirm_url).content.decode()
+    response = client.post(confirm_url, {"confirm": "on"})
+    assert response.status_code == 400 and "offre.pdf" in response.content.decode()
+    with scopes_disabled():
+        assert Bid.objects.get(pk=bid["id"]).state == "draft"

@@ -795,6 +795,43 @@ def _question_and_rectification(consultation, agent, users: dict, organisations:
         )
 
 
+def _deposit_bid(consultation, user, company, *, second: bool = False) -> None:
+    """A sealed bid as a company's browser makes it: small files encrypted with age to the consultation's
+    recipient (pyrage here), uploaded through the tender services, then deposited (receipt included)."""
+    import io
+    import zipfile
+
+    import pyrage
+
+    from ebourgogne.tenders import services as tender_services
+
+    recipient = pyrage.x25519.Recipient.from_str(consultation.opening_key.recipient)
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as bundle:
+        bundle.writestr("Acte d'engagement.txt", f"ACTE D'ENGAGEMENT\n{consultation.title}\n{company.name}\n")
+        bundle.writestr("Bordereau des prix.csv", "Poste;Prix HT\n1;{}\n".format("98 500" if second else "104 200"))
+    files = (
+        ("application", "Lettre de candidature (DC1).txt", f"DC1 — {company.name} — SIRET {company.siret}\n".encode()),
+        ("offer", "Mémoire technique.txt", f"Mémoire technique de {company.name}\n".encode()),
+        ("offer", "Offre financière.zip", archive.getvalue()),
+    )
+    bid = tender_services.bid_create(acting_user=user, company=company, consultation_id=consultation.pk)
+    for envelope, name, content in files:
+        sealed = pyrage.encrypt(content, [recipient])
+        bid_file = tender_services.file_announce(
+            acting_user=user, company=company, bid=bid, envelope=envelope, name=name, size=len(sealed)
+        )
+        tender_services.upload_chunk(
+            acting_user=user,
+            company=company,
+            bid_file=bid_file,
+            offset=0,
+            stream=io.BytesIO(sealed),
+            content_length=len(sealed),
+        )
+    tender_services.bid_deposit(acting_user=user, company=company, bid=bid)
+
+
 def _create_consultations(organisations: dict, users: dict) -> int:
     import datetime as dt
 
@@ -844,7 +881,24 @@ def _create_consultations(organisations: dict, users: dict) -> int:
                 rectified = True
                 with _at(published_at + dt.timedelta(hours=20)):
                     _question_and_rectification(consultation, agent, users, organisations)
+                # One sealed bid already in: the buyer sees that one bid arrived, nothing more.
+                with _at(published_at + dt.timedelta(days=2)):
+                    _deposit_bid(
+                        consultation, users[_email("membre.saone-ingenierie")], organisations["saone-ingenierie"]
+                    )
             continue
+        if spec.state == State.CLOSED:
+            # Bids to open: two companies in time (one deposited twice: the first is superseded) and a
+            # late one. The commission opens them with two of its three members' passphrases.
+            auxois, saone = organisations["tp-auxois"], organisations["saone-ingenierie"]
+            with _at(bids - dt.timedelta(days=6)):
+                _deposit_bid(consultation, users[_email("membre.tp-auxois")], auxois)
+            with _at(bids - dt.timedelta(days=1)):
+                _deposit_bid(consultation, users[_email("membre.tp-auxois")], auxois, second=True)
+            with _at(bids - dt.timedelta(hours=3)):
+                _deposit_bid(consultation, users[_email("membre.saone-ingenierie")], saone)
+            with _at(bids + dt.timedelta(minutes=4)):
+                _deposit_bid(consultation, users[_email("admin.saone-ingenierie")], saone, second=True)
         if spec.state == State.CANCELLED:
             with _at(published_at + dt.timedelta(days=3)):
                 services.consultation_cancel(acting_user=agent, consultation=consultation, reason=spec.reason)

@@ -328,3 +328,22 @@ def test_without_opfs_the_file_is_encrypted_and_uploaded_in_one_pass_and_resumes
         [str(AGE), "-d", "-i", str(tmp_path / "identity.txt"), str(path)], capture_output=True, check=True
     )
     assert decrypted.stdout == plaintext
+
+
+def test_several_files_picked_at_once_all_arrive(
+    browser_page, browser_sign_in, company, company_member, draft, tmp_path
+):
+    """Five files in one pick: at most two are encrypted and sent at a time, the others wait their turn."""
+    page = browser_page
+    browser_sign_in(page, company_member)
+    names = [f"piece-{n}.pdf" for n in range(5)]
+    for n, name in enumerate(names):
+        (tmp_path / name).write_bytes(os.urandom(50_000 + n))
+    page.goto(page_url(company, draft["bid"]))
+    expect(page.locator("[data-sealed-uploader]")).to_have_attribute("data-ready", "true")
+    page.get_by_label("Ajouter des fichiers à la candidature").set_input_files([str(tmp_path / n) for n in names])
+    expect(page.locator(".sealed-file[data-state=complete]")).to_have_count(5, timeout=60_000)
+    files = server_files(draft, company)
+    assert sorted(files) == names
+    assert {f["state"] for f in files.values()} == {"complete"}
+    assert {f["envelope"] for f in files.values()} == {"application"}

@@ -31,6 +31,9 @@
   var finishedHere = false; // a file completed during this visit
   var allReceived = root.querySelector("[data-all-received]");
   var RETRY_MAX_MS = 30000;
+  var ACTIVE_MAX = 2; // files encrypted and sent at once; the others wait (memory, and one uplink anyway)
+  var active = 0;
+  var queue = [];
   var CHECKSUMS = true; // Upload-Checksum on every chunk (WebCrypto SHA-256: a few % of the time, see docs)
 
   root.querySelectorAll("[data-js-required]").forEach(function (element) { element.hidden = true; });
@@ -203,7 +206,7 @@
     // Only what cannot be resumed: an encryption running, or an upload without a stored ciphertext.
     var atRisk = Object.keys(jobs).some(function (id) {
       var job = jobs[id];
-      return job.state === "uploading" && job.source && (!job.source.done || !job.source.folder);
+      return (job.state === "uploading" || job.state === "encrypting") && job.source && (!job.source.done || !job.source.folder);
     });
     if (atRisk) { event.preventDefault(); event.returnValue = ""; }
   });
@@ -387,6 +390,19 @@
     }
   }
 
+  // Run `work` when fewer than ACTIVE_MAX files are in progress.
+  async function slot(work) {
+    if (active >= ACTIVE_MAX) { await new Promise(function (resolve) { queue.push(resolve); }); }
+    active += 1;
+    try {
+      return await work();
+    } finally {
+      active -= 1;
+      var next = queue.shift();
+      if (next) { next(); }
+    }
+  }
+
   function lock(job, work) {
     if (!navigator.locks) { return work(); }
     return navigator.locks.request("ebourgogne-upload-" + job.id, { ifAvailable: true }, function (held) {
@@ -438,11 +454,16 @@
     }
     job.source = new Source(folder);
     job.state = "encrypting";
-    announce(fill(S.started, { name: job.name }));
+    job.ui.status.textContent = S.waiting;
     setActions(job, editable ? [removeButton(job)] : []);
-    await lock(job, function () {
-      encryptInto(job, sealed);
-      return upload(job);
+    changed();
+    await slot(function () {
+      if (job.cancelled) { return null; }
+      announce(fill(S.started, { name: job.name }));
+      return lock(job, function () {
+        encryptInto(job, sealed);
+        return upload(job);
+      });
     });
   }
 
@@ -450,7 +471,8 @@
     job.ui.error.hidden = true;
     job.ui.row.dataset.state = "uploading";
     setActions(job, editable ? [removeButton(job)] : []);
-    await lock(job, async function () {
+    job.ui.status.textContent = S.waiting;
+    await slot(function () { return lock(job, async function () {
       try {
         job.offset = await serverOffset(job, 1000);
       } catch (error) {
@@ -459,7 +481,7 @@
       }
       if (job.offset > 0) { announce(fill(S.resumed, { name: job.name, sent: size(job.offset), size: size(job.size) })); }
       await upload(job);
-    });
+    }); });
   }
 
   async function remove(job, quietly) {

@@ -8,6 +8,7 @@ import time_machine
 from django.urls import reverse
 from django_scopes import scopes_disabled
 
+from ebourgogne.core import clock
 from ebourgogne.tenders.models import Bid
 from ebourgogne.tenders.tests.support import announce, create_bid, full_bid, open_consultation, sealed, upload
 from ebourgogne.testing.factories import sign_in
@@ -134,6 +135,10 @@ def test_buyer_sees_only_a_count_before_the_deadline(client, buyer, company, com
         csv_after = client.get(reverse("tenders_buyer:register_csv", args=[buyer.slug, consultation.pk]))
     assert "Menuiserie Bourguignonne" in after and "Remplacé par le dépôt n° 2" in after
     assert "Aucun incident" in after
+    with scopes_disabled():
+        first = Bid.objects.get(consultation=consultation, number=1)
+    paris = first.deposited_at.astimezone(clock.PARIS)
+    assert paris.strftime("%d/%m/%Y %H:%M:%S") in after  # Europe/Paris, to the second
     rows = csv_after.content.decode("utf-8-sig").splitlines()
     assert len(rows) == 3 and rows[1].startswith("1;Menuiserie Bourguignonne")
     stranger = make_member(other_buyer, Role.BUYER_ADMIN)

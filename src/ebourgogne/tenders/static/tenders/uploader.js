@@ -319,6 +319,7 @@
 
   async function upload(job) {
     var delay = 1000;
+    var refusals = 0;
     job.state = "uploading";
     job.ui.row.dataset.state = "uploading";
     changed();
@@ -337,6 +338,7 @@
       try {
         job.offset = await Sealed.patch(job.url, csrf, job.offset, body, CHECKSUMS);
         delay = 1000;
+        refusals = 0;
         job.retrying = false;
         job.samples.push({ t: performance.now(), offset: job.offset });
         job.source.release(Math.floor(job.offset / job.chunkSize));
@@ -344,10 +346,16 @@
       } catch (error) {
         if (job.cancelled) { return; }
         var retriable = !(error instanceof Sealed.HttpError) || error.status >= 500 || error.status === 429 ||
-          error.code === "upload_busy" || error.code === "checksum_mismatch" || error.code === "truncated_chunk";
-        if (error instanceof Sealed.HttpError && error.code === "offset_mismatch") {
-          job.offset = typeof error.body.offset === "number" ? error.body.offset : await serverOffset(job, delay);
+          error.code === "upload_busy" || error.code === "checksum_mismatch" || error.code === "truncated_chunk" ||
+          error.code === "offset_mismatch";
+        if (error instanceof Sealed.HttpError && error.code === "offset_mismatch" && typeof error.body.offset === "number") {
+          job.offset = error.body.offset;
           continue;
+        }
+        // The server refused this chunk in a way worth retrying (busy, checksum, truncated): a few times only.
+        if (error instanceof Sealed.HttpError && error.status < 500) {
+          refusals += 1;
+          if (refusals > 5) { retriable = false; }
         }
         if (!retriable) {
           showFailure(job, messageOf(error), error.status === 409 || error.status === 403);
@@ -381,7 +389,13 @@
     changed();
     if (state && state.sha256 && job.source && job.source.folder) {
       // The platform's SHA-256 against the ciphertext kept here: the bytes it holds are the ones encrypted.
-      var local = await Sealed.opfs.sha256Hex(job.id);
+      var local = null;
+      try {
+        local = await Sealed.opfs.sha256Hex(job.id);
+      } catch (error) {
+        return; // the copy was removed meanwhile (another tab): nothing to compare
+      }
+      if (!local) { return; }
       var note = document.createElement("span");
       note.className = "sealed-file-status";
       note.dataset.check = local === state.sha256 ? "same" : "different";

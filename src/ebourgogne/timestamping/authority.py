@@ -35,18 +35,23 @@ from pathlib import Path
 
 from asgiref.sync import async_to_sync
 from asn1crypto import cms, keys, pem, tsp
+from asn1crypto import core as asn1_core
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from django.conf import settings
 from django.utils.translation import gettext as _
+from pyhanko.sign import general
+from pyhanko.sign.general import simple_cms_attribute
 from pyhanko.sign.timestamps import DummyTimeStamper, HTTPTimeStamper, TimestampRequestError
-from pyhanko.sign.timestamps.common_utils import get_nonce
+from pyhanko.sign.timestamps.common_utils import get_nonce, handle_tsp_response
 from pyhanko.sign.validation.generic_cms import validate_tst_signed_data
 from pyhanko.sign.validation.status import TimestampSignatureStatus
 from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
 from ebourgogne.config import env
 
@@ -116,10 +121,15 @@ class Authority:
             raise TimestampUnavailable(
                 _("L'autorité d'horodatage n'a pas répondu : %(error)s") % {"error": error}
             ) from error
-        tst_info = token["content"]["encap_content_info"]["content"].parsed
-        if tst_info["message_imprint"]["hashed_message"].native != digest:
-            raise TimestampUnavailable(_("L'autorité d'horodatage a horodaté une autre empreinte que celle demandée."))
-        return token.dump()
+        return _checked(token, digest)
+
+
+def _checked(token: cms.ContentInfo, digest: bytes) -> bytes:
+    """The token's DER, once it is known to timestamp `digest` (an authority could answer another)."""
+    tst_info = token["content"]["encap_content_info"]["content"].parsed
+    if tst_info["message_imprint"]["hashed_message"].native != digest:
+        raise TimestampUnavailable(_("L'autorité d'horodatage a horodaté une autre empreinte que celle demandée."))
+    return token.dump()
 
 
 # -- Embedded ------------------------------------------------------------------------------------
@@ -246,30 +256,63 @@ class EmbeddedAuthority(Authority):
         self.tsa_certificate = tsa_and_intermediates[0]
         self.intermediates = tsa_and_intermediates[1:]
         self.root = load_pem_certificates((folder / "root.pem").read_bytes())[0]
+        # Loaded once: loading (and checking) an RSA key costs far more than a signature, and a deposit
+        # waits for its token while it holds the consultation's lock.
+        self.private_key = serialization.load_pem_private_key((folder / "tsa.key").read_bytes(), password=None)
         self.key = keys.PrivateKeyInfo.load(
-            serialization.load_pem_private_key((folder / "tsa.key").read_bytes(), password=None).private_bytes(
+            self.private_key.private_bytes(
                 serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
             )
         )
         self.name = self.tsa_certificate.subject.human_friendly
 
     def timestamp(self, digest: bytes) -> bytes:
+        """Signed here and now, synchronously (no event loop: pyHanko's in-process timestamper is sync)."""
         from ebourgogne.core import clock
 
+        if len(digest) != 32:
+            raise ValueError("timestamp() takes a SHA-256 digest (32 bytes)")
         stamper = _PlatformTimeStamper(
             tsa_cert=self.tsa_certificate,
             tsa_key=self.key,
             certs_to_embed=self.intermediates,
             fixed_dt=clock.now().astimezone(dt.UTC),
+            private_key=self.private_key,
         )
-        return self._stamp(stamper, digest)
+        nonce, request = stamper.request_cms(digest, HASH)
+        token = handle_tsp_response(stamper.request_tsa_response(request), nonce)
+        return _checked(token, digest)
 
     def chain(self) -> list[asn1_x509.Certificate]:
         return [self.tsa_certificate, *self.intermediates, self.root]
 
 
 class _PlatformTimeStamper(DummyTimeStamper):
-    """pyHanko's in-process timestamper, with the platform's policy OID and a stated accuracy of 1 s."""
+    """pyHanko's in-process timestamper, with the platform's policy OID, a stated accuracy of 1 s, and
+    the TSA's key already loaded (`private_key`)."""
+
+    def __init__(self, *args, private_key=None, **kwargs) -> None:  # noqa: ANN001, ANN002, ANN003
+        super().__init__(*args, **kwargs)
+        self.private_key = private_key
+
+    def _sign_tst_info(self, tst_info_data: bytes, md_algorithm: str, dt_):  # noqa: ANN001
+        if self.private_key is None:
+            return super()._sign_tst_info(tst_info_data, md_algorithm, dt_)
+        # DummyTimeStamper._sign_tst_info, with the loaded key instead of parsing it at every token.
+        md = hashes.Hash(get_pyca_cryptography_hash(md_algorithm))
+        md.update(tst_info_data)
+        signed_attrs = cms.CMSAttributes(
+            [
+                simple_cms_attribute("content_type", "tst_info"),
+                simple_cms_attribute("signing_time", cms.Time({"utc_time": asn1_core.UTCTime(dt_)})),
+                simple_cms_attribute("signing_certificate", general.as_signing_certificate(self.tsa_cert)),
+                simple_cms_attribute("message_digest", md.finalize()),
+            ]
+        )
+        signature = self.private_key.sign(
+            signed_attrs.dump(), PKCS1v15(), get_pyca_cryptography_hash(md_algorithm.upper())
+        )
+        return signature, signed_attrs
 
     def _build_tst_info(self, message_imprint, dt_, req):  # noqa: ANN001
         info = {

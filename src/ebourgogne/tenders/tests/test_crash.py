@@ -47,10 +47,13 @@ from ebourgogne.testing.factories import BuyerFactory, CompanyFactory, Consultat
 from ebourgogne.testing.sealing import give_test_key
 buyer = BuyerFactory(name="Commune de Beaune")
 company = CompanyFactory(name="Menuiserie du Morvan", slug="menuiserie-du-morvan")
-user = make_member(company, Role.COMPANY_ADMIN, UserFactory(email="crash@morvan.test"))
 consultation = ConsultationFactory(organisation=buyer, published=True)
 give_test_key(consultation)
-tokens = [token_create(user=user, name=f"crash {i}")[1] for i in range(%(count)d)]
+# One member and one token per bidder (a person holds at most 20 active tokens).
+tokens = [
+    token_create(user=make_member(company, Role.COMPANY_MEMBER, UserFactory(email=f"crash{i}@morvan.test")), name="crash")[1]
+    for i in range(%(count)d)
+]
 recipient = ConsultationKey.objects.get(consultation=consultation).recipient
 print(json.dumps({"consultation": consultation.pk, "recipient": recipient, "tokens": tokens}))
 """

@@ -40,6 +40,8 @@ def test_deposit_through_the_pages(client, buyer, company, company_member):
     assert response.status_code == 302 and response["Location"] == reverse("tenders_company:result", args=[ORG, bid_id])
     result = client.get(response["Location"]).content.decode()
     assert "Pli déposé" in result and "EB-" in result
+    assert reverse("tenders_receipts:pdf", kwargs={"org_slug": ORG, "bid_pk": bid_id}) in result
+    assert reverse("tenders_receipts:json", kwargs={"org_slug": ORG, "bid_pk": bid_id}) in result
     listing = client.get(reverse("tenders_company:list", args=[ORG])).content.decode()
     assert consultation.reference in listing and "Déposé" in listing
 

@@ -426,3 +426,18 @@ def test_the_hash_is_that_of_the_stored_bytes_even_if_another_writer_came_by(set
     assert patch(client, url, 3000, data[3000:]).status_code == 204
     assert client.get(url).json()["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
     assert client.get(url).json()["sha256"] != hashlib.sha256(data).hexdigest()
+
+
+def test_numbers_out_of_range_are_refused_cleanly(setup):
+    client, consultation, _recipient = setup
+    huge = 10**20
+    response = post(client, f"/api/v1/companies/{ORG}/bids", {"consultation": huge})
+    assert response.status_code in (400, 422)
+    response = post(client, f"/api/v1/companies/{ORG}/bids", {"consultation": consultation.pk, "lots": [huge]})
+    assert response.status_code in (400, 422)
+    bid = create_bid(client, ORG, consultation.pk)
+    response = post(
+        client, f"/api/v1/companies/{ORG}/bids/{bid['id']}/files", {"envelope": "offer", "name": "a", "size": huge}
+    )
+    assert response.status_code in (413, 422)
+    assert client.get(f"/api/v1/companies/{ORG}/bids/{huge}").status_code == 404

@@ -347,3 +347,27 @@ def test_several_files_picked_at_once_all_arrive(
     assert sorted(files) == names
     assert {f["state"] for f in files.values()} == {"complete"}
     assert {f["envelope"] for f in files.values()} == {"application"}
+
+
+def test_after_the_deadline_the_countdown_says_a_deposit_would_be_late(
+    browser_page, browser_sign_in, company, company_member, draft
+):
+    import datetime as dt
+
+    from ebourgogne.core import clock
+
+    consultation = draft["consultation"]
+    with scopes_disabled():
+        type(consultation).objects.filter(pk=consultation.pk).update(
+            bids_deadline=clock.now() - dt.timedelta(minutes=1)
+        )
+    page = browser_page
+    browser_sign_in(page, company_member)
+    page.goto(page_url(company, draft["bid"]))
+    countdown = page.locator("[data-countdown]")
+    expect(countdown).to_have_attribute("data-state", "passed")
+    expect(countdown.locator("[data-countdown-status]")).to_have_text(
+        "La date limite de remise des plis est passée : un pli déposé maintenant est hors délai et ne sera pas ouvert."
+    )
+    expect(countdown.locator("[data-countdown-line]")).to_be_hidden()
+    expect(countdown.locator("[data-countdown-live]")).to_have_text("")  # nothing to announce on arrival

@@ -24,7 +24,7 @@ import base64
 import datetime as dt
 import json
 import uuid
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
@@ -90,9 +90,16 @@ def _raise(error: DomainError) -> None:
 # --- Schemas ------------------------------------------------------------------------------------------
 
 
+MAX_ID = 2**63 - 1  # a database integer: larger numbers are refused here, not by the database
+
+LotNumber = Annotated[int, Field(ge=1, le=32767)]
+
+
 class BidIn(Schema):
-    consultation: int = Field(description="The consultation's id")
-    lots: list[int] = Field(default_factory=list, description="Lot numbers; empty: the whole consultation")
+    consultation: int = Field(ge=1, le=MAX_ID, description="The consultation's id")
+    lots: list[LotNumber] = Field(
+        default_factory=list, max_length=1000, description="Lot numbers; empty: the whole consultation"
+    )
     kind: Literal["bid", "backup"] = Field("bid", description="bid, or backup (an electronic backup copy)")
 
     model_config = {"extra": "forbid"}
@@ -101,7 +108,7 @@ class BidIn(Schema):
 class FileIn(Schema):
     envelope: Literal["application", "offer"]
     name: str = Field(min_length=1, max_length=255, description="The plaintext file's name")
-    size: int = Field(gt=0, description="The ciphertext's size in bytes")
+    size: int = Field(gt=0, le=MAX_ID, description="The ciphertext's size in bytes")
 
     model_config = {"extra": "forbid"}
 
@@ -501,6 +508,8 @@ def upload_remove(request: HttpRequest, organisation: Any, upload_id: uuid.UUID)
 def deposit_register(request: HttpRequest, organisation: Any, consultation_id: int) -> dict[str, Any]:
     from ebourgogne.consultations.api import _own_consultation
 
+    if not 0 < consultation_id <= MAX_ID:
+        raise ApiError(404, _("Consultation introuvable."), "not_found")
     try:
         consultation = _own_consultation(organisation, consultation_id)
     except NotFound as error:

@@ -52,6 +52,8 @@ def company_bid(company: Organisation, pk: Any) -> Bid | None:
         pk = int(pk)
     except (TypeError, ValueError):
         return None
+    if not 0 < pk < 2**63:  # not a row id (SQLite would overflow)
+        return None
     with scopes_disabled():
         return (
             Bid.objects.filter(company=company, pk=pk)

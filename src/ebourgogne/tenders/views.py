@@ -30,6 +30,13 @@ from ebourgogne.tenders.limits import CHUNK_SIZE
 from ebourgogne.tenders.models import BidState
 
 
+def _row_id(pk: int) -> int:
+    """A URL's number that can name a row; any other is a page that does not exist (SQLite would overflow)."""
+    if not 0 < int(pk) < 2**63:
+        raise Http404
+    return int(pk)
+
+
 def _status(error: DomainError) -> int:
     return services.status_of(error)
 
@@ -168,7 +175,7 @@ def bid_result(request: HttpRequest, organisation: Any, bid_pk: int) -> HttpResp
 def bid_new(request: HttpRequest, organisation: Any, consultation_pk: int) -> HttpResponse:
     """Start a bid on a consultation: lots and kind (GET shows the form)."""
     with scopes_disabled():
-        consultation = Consultation.objects.select_related("organisation").filter(pk=consultation_pk).first()
+        consultation = Consultation.objects.select_related("organisation").filter(pk=_row_id(consultation_pk)).first()
         lots = list(consultation.lots.order_by("number")) if consultation is not None else []
     if consultation is None or not consultation.is_public:
         raise Http404
@@ -209,7 +216,7 @@ def public_entry(request: HttpRequest, pk: int) -> HttpResponse:
     from the form and is resolved through the access layer (bids.submit): 404 to a stranger, 403 without
     the role."""
     with scopes_disabled():
-        consultation = Consultation.objects.filter(pk=pk).select_related("organisation").first()
+        consultation = Consultation.objects.filter(pk=_row_id(pk)).select_related("organisation").first()
     if consultation is None or not consultation.is_public:
         raise Http404
     companies = selectors.submitting_companies(request.user)
@@ -234,7 +241,9 @@ def public_entry(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _own_consultation(organisation: Any, pk: int) -> Consultation:
-    consultation = Consultation.objects.filter(organisation=organisation, pk=pk).select_related("organisation").first()
+    consultation = (
+        Consultation.objects.filter(organisation=organisation, pk=_row_id(pk)).select_related("organisation").first()
+    )
     if consultation is None:
         raise Http404
     return consultation

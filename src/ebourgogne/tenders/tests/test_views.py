@@ -212,3 +212,14 @@ def test_deposit_page_with_an_unfinished_file_says_why(client, buyer, company, c
     assert response.status_code == 400 and "offre.pdf" in response.content.decode()
     with scopes_disabled():
         assert Bid.objects.get(pk=bid["id"]).state == "draft"
+
+
+def test_numbers_too_large_for_a_row_are_404(client, buyer, company, company_member, buyer_agent):
+    huge = 10**20
+    sign_in(client, company_member)
+    assert client.get(reverse("tenders_company:bid", args=[ORG, huge])).status_code == 404
+    assert client.get(reverse("tenders_company:new", args=[ORG, huge])).status_code == 404
+    assert client.get(reverse("tenders_public:entry", args=[huge])).status_code == 404
+    sign_in(client, buyer_agent)
+    assert client.get(reverse("tenders_buyer:register", args=[buyer.slug, huge])).status_code == 404
+    assert client.get(f"/api/v1/buyers/{buyer.slug}/consultations/{huge}/bids").status_code == 404

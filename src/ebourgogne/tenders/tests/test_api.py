@@ -235,6 +235,8 @@ def test_checksum_mismatch(setup):
     assert client.head(url)["Upload-Offset"] == "0"
     bad = patch(client, url, 0, data[:1000], HTTP_UPLOAD_CHECKSUM="md5 abc")
     assert bad.status_code == 400 and bad.json()["code"] == "checksum_unsupported"
+    right = "sha256 " + base64.b64encode(hashlib.sha256(data[:1000]).digest()).decode()
+    assert patch(client, url, 0, data[:1000], HTTP_UPLOAD_CHECKSUM=right).status_code == 204  # header included
 
 
 def test_size_limit(client, buyer, company_member):

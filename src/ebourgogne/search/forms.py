@@ -18,6 +18,17 @@ MAX_VALUE = 10**13
 MIN_YEAR, MAX_YEAR = 2000, 2100
 
 
+class _ChoiceField(forms.ChoiceField):
+    """A ChoiceField whose per-form copy shares the choices instead of copying them (Django deep-copies
+    every field for each form instance; the department's hundred choices were most of that copy on
+    each search request). The choices are never changed after the class is defined."""
+
+    def __deepcopy__(self, memo):
+        result = forms.Field.__deepcopy__(self, memo)
+        result._choices = self._choices
+        return result
+
+
 class SearchForm(forms.Form):
     q = forms.CharField(
         label=_("Mots-clés"),
@@ -31,14 +42,14 @@ class SearchForm(forms.Form):
         max_length=10,
         help_text=_("8 chiffres ; un code trouve aussi ses sous-codes (45000000 : tous les travaux)."),
     )
-    department = forms.ChoiceField(
+    department = _ChoiceField(
         label=_("Département d'exécution"),
         required=False,
         choices=[("", _("Tous"))] + [(code, f"{name} ({code})") for code, name in DEPARTMENTS.items()],
     )
     buyer = forms.SlugField(label=_("Acheteur (identifiant)"), required=False, max_length=80)
-    procedure = forms.ChoiceField(label=_("Procédure"), required=False, choices=[("", _("Toutes")), *Procedure.choices])
-    contract_type = forms.ChoiceField(
+    procedure = _ChoiceField(label=_("Procédure"), required=False, choices=[("", _("Toutes")), *Procedure.choices])
+    contract_type = _ChoiceField(
         label=_("Type de marché"), required=False, choices=[("", _("Tous")), *ContractType.choices]
     )
     deadline_from = forms.DateField(
@@ -62,8 +73,8 @@ class SearchForm(forms.Form):
     value_max = forms.DecimalField(
         label=_("Valeur estimée maximale (€ HT)"), required=False, min_value=0, max_value=MAX_VALUE, decimal_places=2
     )
-    state = forms.ChoiceField(label=_("État"), required=False, choices=StateFilter.CHOICES)
-    sort = forms.ChoiceField(label=_("Trier par"), required=False, choices=[("", _("Par défaut")), *Sort.CHOICES])
+    state = _ChoiceField(label=_("État"), required=False, choices=StateFilter.CHOICES)
+    sort = _ChoiceField(label=_("Trier par"), required=False, choices=[("", _("Par défaut")), *Sort.CHOICES])
     page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
 
     def __init__(self, *args, fixed_buyer: str = "", **kwargs):

@@ -274,10 +274,34 @@ _ORDER_VALUE = {
     "postgresql": "e.estimated_value DESC NULLS LAST, e.consultation_id DESC",
     "sqlite": "e.estimated_value DESC, e.consultation_id DESC",
 }
-_COLUMNS = (
-    "e.consultation_id, e.reference, e.title, e.buyer_name, e.buyer_slug, e.procedure, e.contract_type, "
-    "e.department, e.commune, e.estimated_value, e.state, e.published_at, e.bids_deadline"
+_FIELDS = (
+    "consultation",
+    "reference",
+    "title",
+    "buyer_name",
+    "buyer_slug",
+    "procedure",
+    "contract_type",
+    "department",
+    "commune",
+    "estimated_value",
+    "state",
+    "published_at",
+    "bids_deadline",
 )
+_COLUMNS = ", ".join(f"e.{SearchEntry._meta.get_field(name).column}" for name in _FIELDS)
+
+
+def _rows(sql: str, params: list) -> list[list]:
+    """The rows of a search's page, each value converted as Django converts the model's fields (the same
+    converters as `SearchEntry.objects.raw()`, without building a model instance per row)."""
+    compiler = SearchEntry.objects.all().query.get_compiler(connection=connection)
+    table = SearchEntry._meta.db_table
+    converters = compiler.get_converters([SearchEntry._meta.get_field(name).get_col(table) for name in _FIELDS])
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        found = cursor.fetchall()
+    return list(compiler.apply_converters(found, converters)) if converters else [list(row) for row in found]
 
 
 def _count(from_where: str, params: list) -> int:
@@ -344,31 +368,9 @@ def search(criteria: Criteria, *, page: int = 1, per_page: int = PER_PAGE, count
         order = _ORDER[sort]
     offset = (page - 1) * per_page
     url = consultation_url_template()
-    rows = list(
-        SearchEntry.objects.raw(
-            f"SELECT {_COLUMNS} {from_where} ORDER BY {order} LIMIT %s OFFSET %s", [*params, per_page + 1, offset]
-        )
-    )
+    rows = _rows(f"SELECT {_COLUMNS} {from_where} ORDER BY {order} LIMIT %s OFFSET %s", [*params, per_page + 1, offset])
     more = len(rows) > per_page
-    results = [
-        Result(
-            id=row.consultation_id,
-            reference=row.reference,
-            title=row.title,
-            buyer_name=row.buyer_name,
-            buyer_slug=row.buyer_slug,
-            procedure=row.procedure,
-            contract_type=row.contract_type,
-            department=row.department,
-            commune=row.commune,
-            estimated_value=row.estimated_value,
-            state=row.state,
-            published_at=row.published_at,
-            bids_deadline=row.bids_deadline,
-            url=url.format(pk=row.consultation_id),
-        )
-        for row in rows[:per_page]
-    ]
+    results = [Result(*row, url=url.format(pk=row[0])) for row in rows[:per_page]]
     if not count:
         total = 0
     elif total is None:

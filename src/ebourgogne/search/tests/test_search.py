@@ -288,6 +288,35 @@ def test_cpv_search_count_is_exact_up_to_the_cap_whatever_the_walk_budget(monkey
     assert search(Criteria(cpv="45000000", department="89", sort=Sort.VALUE), page=2, per_page=2).count == 4
 
 
+def test_results_hold_the_values_the_models_give():
+    """The page's rows are read without model instances: each value must be what the ORM gives (aware
+    datetimes, decimals with their two places), so that the page renders the same."""
+    with_value = published(estimated_value=Decimal("1234.5"), commune="Auxerre")
+    without = published(estimated_value=None)
+    by_id = {result.id: result for result in search(Criteria(state=StateFilter.ALL)).results}
+    for consultation in (with_value, without):
+        entry = SearchEntry.objects.get(pk=consultation.pk)
+        result = by_id[consultation.pk]
+        for name in (
+            "reference",
+            "title",
+            "buyer_name",
+            "buyer_slug",
+            "procedure",
+            "contract_type",
+            "department",
+            "commune",
+            "estimated_value",
+            "state",
+            "published_at",
+            "bids_deadline",
+        ):
+            expected, got = getattr(entry, name), getattr(result, name)
+            assert (type(got), str(got)) == (type(expected), str(expected)), name
+        assert result.published_at.tzinfo is not None
+    assert str(by_id[with_value.pk].estimated_value) == "1234.50"
+
+
 def test_page_beyond_the_last_is_out_of_range():
     published()
     page = search(Criteria(), page=3)

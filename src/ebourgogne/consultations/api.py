@@ -316,8 +316,11 @@ def _aware(value: dt.datetime | None) -> dt.datetime | None:
 
 
 def public_consultations() -> QuerySet:
-    """Published consultations (every public state), never drafts. Call inside `scopes_disabled()`."""
-    return Consultation.objects.filter(state__in=PUBLIC_STATES).select_related("organisation", "main_cpv")
+    """Published consultations (every public state), never drafts nor the practice consultation. Call inside
+    `scopes_disabled()`."""
+    return Consultation.objects.filter(state__in=PUBLIC_STATES, is_practice=False).select_related(
+        "organisation", "main_cpv"
+    )
 
 
 def filter_consultations(queryset: QuerySet, filters: ConsultationFilters) -> QuerySet:

@@ -212,7 +212,7 @@ def public_consultations(*, organisation: Any = None) -> QuerySet[Consultation]:
     """Every public consultation (of one buyer when given), newest publication first. Outside a scope:
     evaluate it inside `scopes_disabled()` (as `public_consultation` does) or slice it here."""
     with scopes_disabled():
-        queryset = Consultation.objects.filter(state__in=PUBLIC_STATES, organisation__is_active=True)
+        queryset = Consultation.objects.filter(state__in=PUBLIC_STATES, organisation__is_active=True, is_practice=False)
         if organisation is not None:
             queryset = queryset.filter(organisation=organisation)
         return queryset.select_related("organisation").order_by("-published_at", "-pk")

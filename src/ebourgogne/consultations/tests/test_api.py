@@ -47,6 +47,20 @@ def test_drafts_are_never_public(client, buyer):
     assert client.get(f"{PUBLIC}/{draft.pk}", HTTP_ACCEPT_LANGUAGE="en").json()["detail"] == "Consultation not found."
 
 
+def test_the_practice_consultation_is_not_open_data(client, buyer, platform):
+    """The permanent practice consultation (training for bidders) is in no public list nor in OCDS."""
+    from ebourgogne.tenders.practice import practice_consultation
+
+    published = ConsultationFactory(organisation=buyer, published=True)
+    practice = practice_consultation()
+    assert practice.is_practice and practice.is_public
+    ids = [item["id"] for item in client.get(f"{PUBLIC}/").json()["items"]]
+    assert ids == [published.pk]
+    releases = client.get(f"{PUBLIC}/ocds").json()["releases"]
+    assert [release["tender"]["title"] for release in releases] == [published.title]
+    assert client.get(f"{PUBLIC}/{practice.pk}/ocds").status_code == 404
+
+
 def test_one_consultation_with_lots_documents_and_answers(client, buyer):
     consultation = api_data.with_lots(buyer)
     api_data.with_dce(consultation, rectified=True)

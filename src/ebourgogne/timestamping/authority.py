@@ -24,7 +24,9 @@ asks for the token later (see `tenders.receipts`).
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import concurrent.futures
 import datetime as dt
 import fcntl
 import hashlib
@@ -33,7 +35,6 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from asgiref.sync import async_to_sync
 from asn1crypto import cms, keys, pem, tsp
 from asn1crypto import core as asn1_core
 from asn1crypto import x509 as asn1_x509
@@ -96,6 +97,17 @@ def fingerprint(certificate: asn1_x509.Certificate) -> str:
     return hashlib.sha256(certificate.dump()).hexdigest()
 
 
+def run_async(function, *args):  # noqa: ANN001, ANN002
+    """Run pyHanko's coroutine `function(*args)` to completion from synchronous code, even when the calling
+    thread already runs an event loop (then in a thread of its own)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(function(*args))
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(lambda: asyncio.run(function(*args))).result()
+
+
 class Authority:
     """What the platform needs of a TSA."""
 
@@ -116,7 +128,7 @@ class Authority:
         if len(digest) != 32:
             raise ValueError("timestamp() takes a SHA-256 digest (32 bytes)")
         try:
-            token: cms.ContentInfo = async_to_sync(stamper.async_timestamp)(digest, HASH)
+            token: cms.ContentInfo = run_async(stamper.async_timestamp, digest, HASH)
         except (TimestampRequestError, OSError) as error:
             raise TimestampUnavailable(
                 _("L'autorité d'horodatage n'a pas répondu : %(error)s") % {"error": error}
@@ -457,7 +469,7 @@ def verify(
     )
     content = cms.ContentInfo.load(token)
     try:
-        kwargs = async_to_sync(validate_tst_signed_data)(content["content"], context, lambda _algorithm: digest)
+        kwargs = run_async(validate_tst_signed_data, content["content"], context, lambda _algorithm: digest)
         status = TimestampSignatureStatus(**kwargs)
     except Exception as error:  # pyHanko raises several kinds on malformed CMS
         raise TimestampInvalid(

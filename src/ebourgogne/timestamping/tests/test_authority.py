@@ -134,3 +134,17 @@ def test_the_configured_authority_follows_the_environment(monkeypatch, tmp_path,
     finally:
         monkeypatch.undo()
         tsa.reset_authority()
+
+
+def test_verifying_and_stamping_work_under_a_running_event_loop(embedded, tmp_path):
+    """Called from code that runs an event loop in the same thread (an async view, Playwright's sync API)."""
+    import asyncio
+
+    async def inside_a_loop():
+        token = embedded.timestamp(DIGEST)
+        with TsaServer(tmp_path / "remote") as server:
+            external = tsa.HttpAuthority(server.url, ca_file=str(server.ca_file))
+            tsa.verify(external.timestamp(DIGEST), DIGEST, trust_roots=external.roots())
+        return tsa.verify(token, DIGEST, trust_roots=[embedded.root])
+
+    assert asyncio.run(inside_a_loop()).policy == tsa.EMBEDDED_POLICY

@@ -135,7 +135,7 @@ _declare("EBOURGOGNE_TSA_PASSWORD", "", "Password for the external timestamp aut
 _declare(
     "EBOURGOGNE_TSA_TIMEOUT",
     "5",
-    "Seconds to wait for the external timestamp authority during a deposit; past it the deposit stands and the token is fetched later by a task.",
+    "Seconds to wait for the external timestamp authority, asked right after each deposit is committed; past it the receipt stands without its token, fetched later by a task.",
 )
 _declare(
     "EBOURGOGNE_TSA_CA_FILE",

@@ -443,3 +443,12 @@ def test_numbers_out_of_range_are_refused_cleanly(setup):
     )
     assert response.status_code in (413, 422)
     assert client.get(f"/api/v1/companies/{ORG}/bids/{huge}").status_code == 404
+
+
+def test_refusals_in_english(setup):
+    client, consultation, recipient = setup
+    bid = create_bid(client, ORG, consultation.pk)
+    url = announce(client, ORG, bid["id"], 100)["url"]
+    response = patch(client, url, 0, b"%PDF-1.7\n" + b"x" * 91, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith("This file is not encrypted in the age format")

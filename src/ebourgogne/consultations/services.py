@@ -161,7 +161,12 @@ def _require(
 def _lock(consultation: Consultation | int) -> Consultation:
     pk = consultation if isinstance(consultation, int) else consultation.pk
     with scopes_disabled():
-        found = Consultation.objects.select_for_update().select_related("organisation").filter(pk=pk).first()
+        found = (
+            Consultation.objects.select_for_update(no_key=True, of=("self",))
+            .select_related("organisation")
+            .filter(pk=pk)
+            .first()
+        )
     if found is None:
         raise NotFound(_("Consultation introuvable."))
     return found

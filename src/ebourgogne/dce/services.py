@@ -57,7 +57,11 @@ def _require(acting_user: Any, consultation: Consultation, permission: str = "dc
 def _lock(consultation: Consultation) -> Consultation:
     """Lock the consultation: changes to one DCE run one at a time."""
     with scopes_disabled():
-        return Consultation.objects.select_for_update().select_related("organisation").get(pk=consultation.pk)
+        return (
+            Consultation.objects.select_for_update(no_key=True, of=("self",))
+            .select_related("organisation")
+            .get(pk=consultation.pk)
+        )
 
 
 def _check_editable(consultation: Consultation) -> None:

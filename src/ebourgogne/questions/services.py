@@ -130,7 +130,11 @@ def _clean_answer(value: Any, empty: str) -> str:
 def _locked_consultation(consultation: Consultation) -> Consultation:
     """The consultation row, locked: questions of one consultation are numbered one at a time."""
     with scopes_disabled():
-        return Consultation.objects.select_for_update().select_related("organisation").get(pk=consultation.pk)
+        return (
+            Consultation.objects.select_for_update(no_key=True, of=("self",))
+            .select_related("organisation")
+            .get(pk=consultation.pk)
+        )
 
 
 def _next_number(consultation: Consultation) -> int:

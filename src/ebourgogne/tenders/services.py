@@ -214,7 +214,7 @@ def file_announce(
     if not isinstance(size, int) or size <= 0:
         raise TenderError(_("La taille du fichier chiffré doit être un nombre d'octets positif."), code="invalid_size")
     with transaction.atomic():
-        locked = Bid.objects.select_for_update().select_related("consultation").get(pk=bid.pk)
+        locked = Bid.objects.select_for_update(of=("self",)).select_related("consultation").get(pk=bid.pk)
         _draft(locked)
         with scopes_disabled():
             _check_accepting(locked.consultation)
@@ -548,7 +548,7 @@ def bid_deposit(
             )
         uploads.fsync_path(path)  # the last byte is on disk before the deposit time is read
     with transaction.atomic(), scopes_disabled():
-        consultation = Consultation.objects.select_for_update().get(pk=bid.consultation_id)
+        consultation = Consultation.objects.select_for_update(no_key=True).get(pk=bid.consultation_id)
         _check_accepting(consultation)
         locked = Bid.objects.select_for_update().get(pk=bid.pk)
         _draft(locked)

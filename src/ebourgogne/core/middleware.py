@@ -43,3 +43,12 @@ class SecurityHeadersMiddleware:
             response.headers["Cache-Control"] = NEVER_CACHE
             response.headers.setdefault("Expires", http_date())
         return response
+
+    def process_exception(self, request, exception):
+        """An identifier in the address too large for the database (`/consultations/10000000000000000000000/`:
+        SQLite cannot bind it) names nothing that exists: the page is not found, not a server error."""
+        if isinstance(exception, OverflowError):
+            from ebourgogne.core.views import page_not_found
+
+            return page_not_found(request, exception)
+        return None

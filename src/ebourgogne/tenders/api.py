@@ -417,18 +417,27 @@ class UploadStateOut(Schema):
 
 
 @company_router.api_operation(
-    ["GET", "HEAD"],
+    ["GET"],
     "/{org_slug}/uploads/{uuid:upload_id}",
-    response={200: UploadStateOut, 204: None, **ERRORS},
-    summary="Where an upload stands (HEAD: Upload-Offset and Upload-Length headers; GET: JSON)",
+    response={200: UploadStateOut, **ERRORS},
+    summary="Where an upload stands (JSON: offset, size, state, SHA-256 once complete; also as headers)",
 )
 @organisation_api("bids.submit")
 def upload_state(request: HttpRequest, organisation: Any, upload_id: uuid.UUID):
     bid_file = _file(organisation, upload_id)
-    if request.method == "HEAD":
-        return _offset_headers(HttpResponse(status=204), bid_file)
     body = {"offset": bid_file.received, "size": bid_file.size, "state": bid_file.state, "sha256": bid_file.sha256}
     return _offset_headers(JsonResponse(body), bid_file)
+
+
+@company_router.api_operation(
+    ["HEAD"],
+    "/{org_slug}/uploads/{uuid:upload_id}",
+    response={204: None, **ERRORS},
+    summary="Where an upload stands, as headers (Upload-Offset and Upload-Length): how a client resumes",
+)
+@organisation_api("bids.submit")
+def upload_head(request: HttpRequest, organisation: Any, upload_id: uuid.UUID):
+    return _offset_headers(HttpResponse(status=204), _file(organisation, upload_id))
 
 
 CHUNK_BODY = {

@@ -15,7 +15,7 @@ from ebourgogne.core import clock
 from ebourgogne.organisations.roles import Role
 from ebourgogne.testing.browser import assert_accessible, totp_code
 from ebourgogne.testing.factories import DEMO_PASSWORD, BuyerFactory, make_member, totp_secret
-from ebourgogne.testing.sealing import buyer_opening_keys  # noqa: F401 - publication needs an opening commission
+from ebourgogne.testing.sealing import buyer_opening_keys, with_opening_keys  # noqa: F401 - publication needs an opening commission
 
 pytestmark = [
     pytest.mark.browser,
@@ -27,6 +27,7 @@ pytestmark = [
 def test_buyer_agent_creates_and_publishes_a_consultation(browser_page):
     page = browser_page
     buyer = BuyerFactory(name="Commune de Tonnerre", slug="commune-de-tonnerre")
+    with_opening_keys(buyer)  # publication needs an opening commission with keys
     agent = make_member(buyer, Role.BUYER_AGENT)
     secret = totp_secret(agent)
 
@@ -101,6 +102,7 @@ def test_action_pages_and_cpv_tree_are_accessible(browser_page, browser_sign_in)
 
     page = browser_page
     buyer = BuyerFactory(name="Commune d'Avallon", slug="commune-avallon")
+    with_opening_keys(buyer)  # publication needs an opening commission with keys
     agent = make_member(buyer, Role.BUYER_AGENT)
     now = clock.now()
     consultation = services.consultation_create(
@@ -155,6 +157,7 @@ def test_the_form_works_without_javascript(chromium_browser, live_server, browse
     page = context.new_page()
     try:
         buyer = BuyerFactory(name="Commune de Joigny", slug="commune-de-joigny")
+        with_opening_keys(buyer)  # publication needs an opening commission with keys
         agent = make_member(buyer, Role.BUYER_AGENT)
         browser_sign_in(page, agent)
         page.goto(f"/organisations/{buyer.slug}/consultations/nouvelle/")

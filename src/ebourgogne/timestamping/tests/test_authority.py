@@ -147,4 +147,9 @@ def test_verifying_and_stamping_work_under_a_running_event_loop(embedded, tmp_pa
             tsa.verify(external.timestamp(DIGEST), DIGEST, trust_roots=external.roots())
         return tsa.verify(token, DIGEST, trust_roots=[embedded.root])
 
-    assert asyncio.run(inside_a_loop()).policy == tsa.EMBEDDED_POLICY
+    # In a thread of its own: in the full suite, Playwright's sync API may already run a loop in this one.
+    import concurrent.futures
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        verified = pool.submit(lambda: asyncio.run(inside_a_loop())).result()
+    assert verified.policy == tsa.EMBEDDED_POLICY

@@ -113,7 +113,7 @@ def commission_create(*, acting_user: Any, organisation: Organisation, request: 
         "commission.created",
         actor=acting_user,
         commission=commission,
-        data=_summary(commission),
+        data=editable_fields(commission),
         request=request,
     )
     return commission
@@ -126,7 +126,7 @@ def commission_update(*, acting_user: Any, commission: Commission, request: Any 
     with scopes_disabled():
         commission = Commission.objects.select_for_update().get(pk=commission.pk)
     cleaned = _clean(organisation, data, current=commission)
-    before = _summary(commission)
+    before = editable_fields(commission)
     with scopes_disabled():
         if cleaned["is_default"] and not commission.is_default:
             Commission.objects.filter(organisation=organisation, is_default=True).update(is_default=False)
@@ -137,14 +137,15 @@ def commission_update(*, acting_user: Any, commission: Commission, request: Any 
                 commission.save()
         except IntegrityError:
             raise _duplicate_name() from None
-    after = _summary(commission)
+    after = editable_fields(commission)
     changes = {name: [before[name], after[name]] for name in after if before[name] != after[name]}
     if changes:
         _audit("commission.updated", actor=acting_user, commission=commission, data=changes, request=request)
     return commission
 
 
-def _summary(commission: Commission) -> dict[str, Any]:
+def editable_fields(commission: Commission) -> dict[str, Any]:
+    """The fields a buyer admin edits, as stored: the audit events' before/after and the edit form's initial."""
     return {
         "name": commission.name,
         "kind": commission.kind,

@@ -44,17 +44,6 @@ def _commission(organisation: Organisation, pk: int) -> Commission:
     return commission
 
 
-def _initial(commission: Commission) -> dict:
-    return {
-        "name": commission.name,
-        "kind": commission.kind,
-        "opening_threshold": commission.opening_threshold,
-        "escrow_holder": commission.escrow_holder_id,
-        "is_default": commission.is_default,
-        "keep_identity_after_opening": commission.keep_identity_after_opening,
-    }
-
-
 # --- List and creation ------------------------------------------------------------------------------
 
 
@@ -138,7 +127,7 @@ def commission_edit(request: HttpRequest, organisation: Organisation, pk: int) -
                 messages.success(request, _("La commission « %(name)s » est enregistrée.") % {"name": commission.name})
                 return redirect("commissions:detail", org_slug=organisation.slug, pk=commission.pk)
     else:
-        form = forms.CommissionForm(initial=_initial(commission), people=people)
+        form = forms.CommissionForm(initial=services.editable_fields(commission), people=people)
     return render(
         request,
         "commissions/edit.html",

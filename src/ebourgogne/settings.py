@@ -264,6 +264,9 @@ ACCOUNT_SESSION_REMEMBER = False
 MFA_ADAPTER = "ebourgogne.accounts.adapters.MFAAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = "e-bourgogne"
+# One period either side (RFC 6238 §5.2): a code typed as the 30 s period turns is still accepted; a code is
+# accepted once only (allauth remembers the codes used for the whole window).
+MFA_TOTP_TOLERANCE = 1
 MFA_RATE_LIMITS = {"authenticate": "5/m/user", "reauthenticate": "5/m/user"}
 
 # --- Sessions, cookies, security headers ------------------------------------------------------------

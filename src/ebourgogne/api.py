@@ -68,5 +68,21 @@ def _register_routers() -> None:
     api.add_router("/companies", receipts_router)
     api.add_router("/buyers", opening_router)
 
+    from ebourgogne.meetings.api import router as meetings_router
+
+    api.add_router("/meetings", meetings_router)
+
+    from ebourgogne.signatures.api import router as signatures_router
+
+    api.add_router("/signatures", signatures_router)
+
+    from ebourgogne.alerts.api import router as alerts_router
+
+    api.add_router("/alerts", alerts_router)
+
+    from ebourgogne.vault.api import router as vault_router
+
+    api.add_router("/companies", vault_router)
+
 
 _register_routers()

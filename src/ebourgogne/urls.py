@@ -24,6 +24,8 @@ urlpatterns = [
         include("ebourgogne.tenders.urls_opening"),
     ),
     path("organisations/<slug:org_slug>/commissions/", include("ebourgogne.commissions.urls")),
+    path("organisations/<slug:org_slug>/seances/", include("ebourgogne.meetings.urls")),
+    path("organisations/<slug:org_slug>/coffre-fort/", include("ebourgogne.vault.urls")),
     path("organisations/<slug:org_slug>/offres/", include("ebourgogne.tenders.urls_company")),
     path("organisations/<slug:org_slug>/offres/plis/<int:bid_pk>/accuse/", include("ebourgogne.tenders.urls_receipts")),
     path("organisations/", include("ebourgogne.organisations.urls")),
@@ -35,6 +37,10 @@ urlpatterns = [
     path("consultations/<int:pk>/depot/", include("ebourgogne.tenders.urls_public")),
     path("compte/jetons-api/", include("ebourgogne.apitokens.urls")),
     path("compte/cle-ouverture/", include("ebourgogne.sealing.urls")),
+    path("compte/certificats/", include("ebourgogne.signatures.urls")),
+    path("compte/alertes/", include("ebourgogne.alerts.urls")),
+    path("alertes/", include("ebourgogne.alerts.urls_public")),  # private feeds, one-click unsubscribe
+    path("seances/", include("ebourgogne.meetings.urls_member")),  # a member's convocations and sessions
     path("horodatage/", include("ebourgogne.timestamping.urls")),
     path("journal/", include("ebourgogne.audit.urls")),
     path("exploitation/courriels/", include("ebourgogne.notifications.urls")),

@@ -31,6 +31,7 @@ class Seat(models.TextChoices):
 
 
 DEFAULT_OPENING_THRESHOLD = 2
+DEFAULT_CONVOCATION_DELAY_DAYS = 5
 
 
 class Commission(models.Model):
@@ -55,6 +56,10 @@ class Commission(models.Model):
     # After the opening: keep the rebuilt opening key (encrypted with the platform key) or erase it.
     keep_identity_after_opening = models.BooleanField(
         _("conserver la clé d'ouverture après l'ouverture des plis"), default=False
+    )
+    # Convocations: sent at least this many clear days before the meeting (CGCT L2121-12: five), unless urgent.
+    convocation_delay_days = models.PositiveSmallIntegerField(
+        _("délai de convocation (jours francs)"), default=DEFAULT_CONVOCATION_DELAY_DAYS
     )
     is_default = models.BooleanField(_("commission proposée par défaut"), default=False)
     is_active = models.BooleanField(_("active"), default=True)

@@ -54,6 +54,14 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # Commissions of a buyer: their members and opening-key policy.
     "commissions.view": frozenset({Role.BUYER_ADMIN, Role.BUYER_AGENT, Role.COMMISSION_MEMBER, Role.PLATFORM_OPERATOR}),
     "commissions.manage": frozenset({Role.BUYER_ADMIN}),
+    # Meetings of commissions: the buyer's staff prepare and convene them; members see those of their own
+    # commissions only (meetings.selectors scopes by membership on top of this permission).
+    "meetings.view": frozenset({Role.BUYER_ADMIN, Role.BUYER_AGENT, Role.COMMISSION_MEMBER}),
+    "meetings.manage": frozenset({Role.BUYER_ADMIN, Role.BUYER_AGENT}),
+    # A company's vault (documents stored once, reused in bids) and its alerts.
+    "vault.view": frozenset({Role.COMPANY_ADMIN, Role.COMPANY_MEMBER}),
+    "vault.manage": frozenset({Role.COMPANY_ADMIN, Role.COMPANY_MEMBER}),
+    "vault.grant": frozenset({Role.COMPANY_ADMIN}),
     # Sealed bids. A company's members build and deposit its bids and read its receipts.
     "bids.submit": frozenset({Role.COMPANY_ADMIN, Role.COMPANY_MEMBER}),
     # The buyer's deposit register (number of deposits before the deadline, the register after it).

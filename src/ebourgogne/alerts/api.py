@@ -1,0 +1,5 @@
+"""The alerts API."""
+
+from ninja import Router
+
+router = Router(tags=["alerts"])

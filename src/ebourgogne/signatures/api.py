@@ -1,0 +1,5 @@
+"""The signatures API."""
+
+from ninja import Router
+
+router = Router(tags=["signatures"])

@@ -1,0 +1,1 @@
+"""Models of signatures (to come)."""

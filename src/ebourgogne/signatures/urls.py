@@ -1,0 +1,6 @@
+"""signatures pages."""
+
+from django.urls import path  # noqa: F401
+
+app_name = "signatures"
+urlpatterns: list = []

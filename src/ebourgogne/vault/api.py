@@ -1,0 +1,5 @@
+"""The vault API."""
+
+from ninja import Router
+
+router = Router(tags=["vault"])

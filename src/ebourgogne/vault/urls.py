@@ -1,0 +1,6 @@
+"""vault pages."""
+
+from django.urls import path  # noqa: F401
+
+app_name = "vault"
+urlpatterns: list = []

@@ -42,7 +42,9 @@ CHROMIUM_ARGS = [
 AXE_SOURCE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
 FAILING_IMPACTS = ("serious", "critical")
-TIMEOUT_MS = 15_000
+# Actions, navigations and `expect` assertions wait this long: the CI machine has two cores, shared by two
+# test processes, each with its live server and Chromium (Playwright's own `expect` default is 5 s).
+TIMEOUT_MS = 20_000
 
 
 @pytest.fixture(scope="session")
@@ -51,7 +53,9 @@ def chromium_browser() -> Iterator[Any]:
         pytest.skip(
             f"BROWSER TESTS SKIPPED: {CHROMIUM} is missing. Install Debian's Chromium: apt-get install -y chromium"
         )
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=TIMEOUT_MS)
 
     # Playwright's sync API runs an event loop in this thread; Django would then refuse ORM calls made by
     # the test itself (creating users, reading mail...). They are plain synchronous calls: allow them.

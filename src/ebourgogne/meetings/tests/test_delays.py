@@ -69,9 +69,9 @@ def test_spring_forward_sunday_of_23_hours_counts_as_a_whole_clear_day():
     latest = delays.latest_send_time(meeting, 5)
     assert latest == paris(2026, 3, 25, 23, 59, 59)
     assert latest.utcoffset() == dt.timedelta(hours=1)  # still winter time on the 25th
-    # Less than 5 × 24 hours separate the last second of the 25th from the start of the 31st (the 29th
-    # is short), yet the delay is met: days are counted on the calendar.
-    assert meeting - latest == dt.timedelta(days=5, hours=8, seconds=1)  # 9 h without the change
+    # The five clear days hold only 119 hours (the 29th is short): the delay is met all the same, days are
+    # counted on the calendar. One hour less than in any other week between the two moments:
+    assert meeting.astimezone(UTC) - latest.astimezone(UTC) == dt.timedelta(days=5, hours=8, seconds=1)
     assert delays.clear_days_between(latest, meeting) == 5
     assert not delays.is_in_time(latest + dt.timedelta(seconds=1), meeting, 5)
 
@@ -85,7 +85,7 @@ def test_fall_back_sunday_of_25_hours_counts_as_one_clear_day_not_more():
     # A convocation sent on Thursday 22 at 00:00 leaves more than 5 × 24 hours (the Sunday lasts 25), yet
     # only four clear days: late.
     sent = paris(2026, 10, 22, 0, 0)
-    assert meeting - sent > dt.timedelta(days=5)
+    assert meeting.astimezone(UTC) - sent.astimezone(UTC) > dt.timedelta(days=5)
     assert delays.clear_days_between(sent, meeting) == 4
     assert not delays.is_in_time(sent, meeting, 5)
 

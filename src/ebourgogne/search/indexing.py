@@ -14,6 +14,14 @@ from ebourgogne.core import clock
 from ebourgogne.search.backends import backend
 
 
+def _bump(cursor) -> None:
+    """A new version of the index (the stamp of the kept results pages): same transaction as the write."""
+    cursor.execute(
+        "INSERT INTO search_indexversion (id, version) VALUES (1, 1) "
+        "ON CONFLICT (id) DO UPDATE SET version = search_indexversion.version + 1"
+    )
+
+
 def _now_param():
     return connection.ops.adapt_datetimefield_value(clock.now())
 
@@ -23,12 +31,14 @@ def index_consultation(consultation_id: int) -> bool:
     engine = backend()
     with transaction.atomic(), connection.cursor() as cursor:
         engine.remove(cursor, "consultation_id = %s", (consultation_id,))
+        _bump(cursor)
         return engine.index(cursor, "c.id = %s", (consultation_id,), _now_param()) > 0
 
 
 def remove_consultation(consultation_id: int) -> None:
     with transaction.atomic(), connection.cursor() as cursor:
         backend().remove(cursor, "consultation_id = %s", (consultation_id,))
+        _bump(cursor)
 
 
 def index_from(first_id: int) -> int:
@@ -37,6 +47,7 @@ def index_from(first_id: int) -> int:
     engine = backend()
     with transaction.atomic(), connection.cursor() as cursor:
         engine.remove(cursor, "consultation_id >= %s", (first_id,))
+        _bump(cursor)
         return engine.index(cursor, "c.id >= %s", (first_id,), _now_param())
 
 
@@ -45,6 +56,7 @@ def rebuild() -> int:
     engine = backend()
     with transaction.atomic(), connection.cursor() as cursor:
         engine.clear(cursor)
+        _bump(cursor)
         count = engine.index(cursor, "1 = 1", (), _now_param())
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:

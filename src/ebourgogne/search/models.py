@@ -58,3 +58,20 @@ class SearchEntry(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class IndexVersion(models.Model):
+    """One row, whose `version` goes up with every write to the index (search.indexing), in the writing
+    transaction: with the next deadline to pass, it is the stamp under which a rendered page of results is
+    kept (search.views, core.pagecache). The row is made by the first write (an upsert), so a flushed
+    database keeps working."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    version = models.BigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("version de l'index")
+        verbose_name_plural = _("versions de l'index")
+
+    def __str__(self) -> str:
+        return str(self.version)

@@ -384,6 +384,22 @@ def search(criteria: Criteria, *, page: int = 1, per_page: int = PER_PAGE, count
     return Page(results=results, number=page, count=total, per_page=per_page, sort=sort, words=words, more=more)
 
 
+def index_stamp() -> str:
+    """What a page of results depends on besides its criteria, in one cheap query: the index's version
+    (raised by every write, `search.indexing`) and the next bids deadline to pass among open
+    consultations (the moment a result stops being open, leaves the open ones and joins the past ones).
+    Two requests with the same stamp and criteria (without "closing within N days", which moves with the
+    clock) get the same results."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT (SELECT version FROM search_indexversion WHERE id = 1), "
+            "(SELECT MIN(bids_deadline) FROM search_searchentry WHERE state = %s AND bids_deadline > %s)",
+            [State.PUBLISHED, connection.ops.adapt_datetimefield_value(clock.now())],
+        )
+        version, next_deadline = cursor.fetchone()
+    return f"{version or 0}:{next_deadline}"
+
+
 def buyer_for_slug(slug: str):
     """The public buyer with this slug, or None (companies and the platform have no public page)."""
     from ebourgogne.organisations.models import Organisation

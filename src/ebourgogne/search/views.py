@@ -8,14 +8,17 @@ from urllib.parse import urlencode
 
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.feedgenerator import Atom1Feed
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 from django.views.decorators.vary import vary_on_headers
 
+from ebourgogne.core import pagecache
 from ebourgogne.core.access import public
 from ebourgogne.search import selectors
 from ebourgogne.search.forms import SearchForm
@@ -34,7 +37,8 @@ def _query_string(form: SearchForm, **overrides) -> str:
     return urlencode(sorted(data.items()))
 
 
-def _run(request, form: SearchForm, template: str, context: dict, *, partial_template: str):
+def _results(form: SearchForm) -> tuple[int, dict]:
+    """Run the search: (status, the context of the results part)."""
     status = 200
     page = None
     if form.is_valid():
@@ -43,16 +47,48 @@ def _run(request, form: SearchForm, template: str, context: dict, *, partial_tem
             status = 404
     else:
         status = 400
-    context.update(
-        {
-            "form": form,
-            "page": page,
-            "query_string": _query_string(form),
-            "feed_url": reverse("search:feed") + ("?" + _query_string(form) if form.is_valid() else ""),
-        }
+    return status, {
+        "form": form,
+        "page": page,
+        "query_string": _query_string(form),
+        "feed_url": reverse("search:feed") + ("?" + _query_string(form) if form.is_valid() else ""),
+    }
+
+
+def _results_html(request, form: SearchForm) -> tuple[int, str, dict]:
+    """(status, the results part's HTML, its context). The part holds nothing personal (results, counts,
+    pagination, feed link): for the same criteria, language and index stamp (`selectors.index_stamp`)
+    every visitor gets the same HTML, kept in `core.pagecache` — the search itself is not run again.
+    Searches that move with the clock ("closing within N days") and invalid ones are not kept."""
+
+    def render_part() -> tuple[int, str, dict]:
+        status, context = _results(form)
+        return status, render_to_string("search/_results.html", context, request=request), context
+
+    if not form.is_valid() or form.cleaned_data.get("closing_within"):
+        return render_part()
+    key = "|".join(
+        ("search", get_language() or "", selectors.index_stamp(), _query_string(form), str(form.cleaned_data["page"]))
     )
-    chosen = partial_template if request.headers.get("HX-Request") == "true" else template
-    return render(request, chosen, context, status=status)
+    kept: dict = {}
+
+    def render_kept() -> str:
+        status, html, context = render_part()
+        kept["context"] = context
+        return f"{status}|{html}"
+
+    status, _sep, html = pagecache.get_or_render(key, render_kept).partition("|")
+    context = kept.get("context") or {"form": form, "query_string": _query_string(form)}
+    context.setdefault("feed_url", reverse("search:feed") + ("?" + _query_string(form)))
+    return int(status), html, context
+
+
+def _run(request, form: SearchForm, template: str, context: dict):
+    status, html, part_context = _results_html(request, form)
+    if request.headers.get("HX-Request") == "true":
+        return HttpResponse(html, status=status)
+    context.update({**part_context, "results_html": mark_safe(html)})  # noqa: S308 (our template's output)
+    return render(request, template, context, status=status)
 
 
 @public(reason="the portal's search over public consultations")
@@ -60,7 +96,7 @@ def _run(request, form: SearchForm, template: str, context: dict, *, partial_tem
 @vary_on_headers("HX-Request")
 def search(request):
     form = SearchForm(request.GET)
-    return _run(request, form, "search/search.html", {}, partial_template="search/_results.html")
+    return _run(request, form, "search/search.html", {})
 
 
 @public(reason="an Atom feed of a public search")
@@ -120,7 +156,7 @@ def buyer(request, slug: str):
     data = request.GET.copy()
     data.setdefault("state", StateFilter.ALL)
     form = SearchForm(data, fixed_buyer=organisation.slug)
-    return _run(request, form, "search/buyer.html", {"buyer": organisation}, partial_template="search/_results.html")
+    return _run(request, form, "search/buyer.html", {"buyer": organisation})
 
 
 def _xml_response(lines) -> StreamingHttpResponse:

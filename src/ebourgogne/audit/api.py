@@ -11,13 +11,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 from ninja.errors import HttpError
-from ninja.security import django_auth
 
+from ebourgogne.apitokens.auth import api_auth
 from ebourgogne.audit.actions import action_label
 from ebourgogne.audit.selectors import MAX_PAGE_SIZE, EventFilters, organisation_events, page_of
 from ebourgogne.core.access import organisation_api
 
-router = Router(tags=["audit"], auth=django_auth)
+router = Router(tags=["audit"], auth=api_auth)
 MAX_SEQ = 2**63 - 1
 
 

@@ -15,14 +15,14 @@ import datetime as dt
 
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
-from ninja.security import django_auth
 
+from ebourgogne.apitokens.auth import api_auth
 from ebourgogne.core.access import authenticated, organisation_api
 from ebourgogne.core.errors import DomainError
 from ebourgogne.organisations import selectors, services
 from ebourgogne.organisations.models import Organisation
 
-router = Router(tags=["organisations"], auth=django_auth)
+router = Router(tags=["organisations"], auth=api_auth)
 
 
 class ErrorOut(Schema):

@@ -88,3 +88,18 @@ def test_bad_parameters(client, journal, buyer_admin, params, status):
     response = client.get(endpoint(journal), params)
     assert response.status_code == status
     assert response["Content-Type"].startswith("application/json")
+
+
+def test_a_personal_api_token_reads_the_journal_with_its_owners_roles(journal, buyer_admin, outsider):
+    from django.test import Client
+
+    from ebourgogne.apitokens.services import token_create
+
+    _token, secret = token_create(user=buyer_admin, name="export du journal")
+    response = Client(HTTP_AUTHORIZATION=f"Bearer {secret}").get(endpoint(journal))
+    assert response.status_code == 200
+    assert len(response.json()["items"]) == 6  # this buyer's events only
+    _token, foreign = token_create(user=outsider, name="autre acheteur")
+    assert Client(HTTP_AUTHORIZATION=f"Bearer {foreign}").get(endpoint(journal)).status_code == 404
+    refused = Client(HTTP_AUTHORIZATION="Bearer ebg_not-a-token").get(endpoint(journal))
+    assert refused.status_code == 401 and refused.json()["code"]

@@ -109,3 +109,28 @@ def test_the_schema_documents_the_operations(client):
     schema = client.get("/api/v1/openapi.json").json()
     operation = schema["paths"]["/api/v1/organisations/{org_slug}/invitations"]["post"]
     assert {"201", "400", "401", "403", "404"} <= set(operation["responses"])
+
+
+def test_a_personal_api_token_lists_and_invites_without_csrf(buyer, buyer_admin, buyer_agent):
+    """Software of the buyer works with a token: no session, no CSRF token; the owner's roles apply."""
+    from ebourgogne.apitokens.services import token_create
+
+    _token, secret = token_create(user=buyer_admin, name="annuaire")
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {secret}", enforce_csrf_checks=True)
+    assert [item["slug"] for item in api.get("/api/v1/organisations/").json()] == [buyer.slug]
+    response = api.post(
+        f"/api/v1/organisations/{buyer.slug}/invitations",
+        json.dumps({"email": "nouvel.agent@example.org", "role": Role.BUYER_AGENT}),
+        content_type="application/json",
+    )
+    assert response.status_code in (200, 201), response.content
+    with scopes_disabled():
+        assert Invitation.objects.filter(organisation=buyer, email="nouvel.agent@example.org").exists()
+    _token, agents = token_create(user=buyer_agent, name="agent")
+    agent_api = Client(HTTP_AUTHORIZATION=f"Bearer {agents}")
+    refused = agent_api.post(
+        f"/api/v1/organisations/{buyer.slug}/invitations",
+        json.dumps({"email": "autre@example.org", "role": Role.BUYER_AGENT}),
+        content_type="application/json",
+    )
+    assert refused.status_code == 403

@@ -191,6 +191,21 @@ def _name(user: Any) -> str:
     return (getattr(user, "full_name", "") or user.email) if user is not None else ""
 
 
+def attendances(meeting: Meeting) -> list[Attendance]:
+    """The attendance lines of the meeting (empty before the session opens)."""
+    return _attendances(meeting)
+
+
+def person_name(user: Any) -> str:
+    return _name(user)
+
+
+def followed_by(meeting: Meeting) -> Meeting | None:
+    """The meeting convened again after this one had no quorum."""
+    with scopes_disabled():
+        return Meeting.objects.filter(follows=meeting).first()
+
+
 def _seats(attendances: list[Attendance]) -> list[quorum_rule.Seat]:
     return [
         quorum_rule.Seat(

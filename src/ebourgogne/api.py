@@ -80,6 +80,14 @@ def _register_routers() -> None:
 
     api.add_router("/alerts", alerts_router)
 
+    from ebourgogne.awards.api import router as awards_router
+
+    api.add_router("/awards", awards_router)
+
+    from ebourgogne.indicators.api import router as indicators_router
+
+    api.add_router("/indicators", indicators_router)
+
     from ebourgogne.vault.api import router as vault_router
 
     api.add_router("/companies", vault_router)

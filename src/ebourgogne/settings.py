@@ -68,6 +68,8 @@ INSTALLED_APPS = [
     "ebourgogne.signatures",
     "ebourgogne.alerts",
     "ebourgogne.vault",
+    "ebourgogne.awards",
+    "ebourgogne.indicators",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

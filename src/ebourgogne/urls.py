@@ -23,6 +23,9 @@ urlpatterns = [
         "organisations/<slug:org_slug>/consultations/<int:pk>/plis/ouverture/",
         include("ebourgogne.tenders.urls_opening"),
     ),
+    path("organisations/<slug:org_slug>/consultations/<int:pk>/attribution/", include("ebourgogne.awards.urls_buyer")),
+    path("organisations/<slug:org_slug>/courriers/", include("ebourgogne.awards.urls_company")),
+    path("organisations/<slug:org_slug>/indicateurs/", include("ebourgogne.indicators.urls_buyer")),
     path("organisations/<slug:org_slug>/commissions/", include("ebourgogne.commissions.urls")),
     path("organisations/<slug:org_slug>/seances/", include("ebourgogne.meetings.urls")),
     path("organisations/<slug:org_slug>/coffre-fort/", include("ebourgogne.vault.urls")),
@@ -41,6 +44,7 @@ urlpatterns = [
     path("compte/alertes/", include("ebourgogne.alerts.urls")),
     path("alertes/", include("ebourgogne.alerts.urls_public")),  # private feeds, one-click unsubscribe
     path("seances/", include("ebourgogne.meetings.urls_member")),  # a member's convocations and sessions
+    path("indicateurs/", include("ebourgogne.indicators.urls_public")),  # open figures of the region
     path("horodatage/", include("ebourgogne.timestamping.urls")),
     path("journal/", include("ebourgogne.audit.urls")),
     path("exploitation/courriels/", include("ebourgogne.notifications.urls")),

@@ -58,6 +58,12 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # commissions only (meetings.selectors scopes by membership on top of this permission).
     "meetings.view": frozenset({Role.BUYER_ADMIN, Role.BUYER_AGENT, Role.COMMISSION_MEMBER}),
     "meetings.manage": frozenset({Role.BUYER_ADMIN, Role.BUYER_AGENT}),
+    # Evaluation of offers and award (after the opening); reading the analysis for commission members.
+    "awards.view": frozenset({Role.BUYER_ADMIN, Role.BUYER_AGENT, Role.COMMISSION_MEMBER}),
+    "awards.manage": frozenset({Role.BUYER_ADMIN, Role.BUYER_AGENT}),
+    # A company's letters (rejection, award) and a buyer's indicators.
+    "letters.view": frozenset({Role.COMPANY_ADMIN, Role.COMPANY_MEMBER}),
+    "indicators.view": frozenset({Role.BUYER_ADMIN, Role.BUYER_AGENT, Role.PLATFORM_OPERATOR}),
     # A company's vault (documents stored once, reused in bids) and its alerts.
     "vault.view": frozenset({Role.COMPANY_ADMIN, Role.COMPANY_MEMBER}),
     "vault.manage": frozenset({Role.COMPANY_ADMIN, Role.COMPANY_MEMBER}),

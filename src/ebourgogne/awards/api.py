@@ -1,0 +1,5 @@
+"""The awards API."""
+
+from ninja import Router
+
+router = Router(tags=["awards"])

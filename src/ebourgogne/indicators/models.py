@@ -1,0 +1,1 @@
+"""Models of indicators (to come)."""

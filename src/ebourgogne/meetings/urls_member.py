@@ -1,6 +1,17 @@
-"""meetings/urls_member pages."""
+"""A member's convocations, under /seances/ (signed-in people, on their own convocations only).
 
-from django.urls import path  # noqa: F401
+The personal link of the convocation e-mail (`lien/<token>/`) records the opening, then asks to sign in."""
+
+from django.urls import path
+
+from ebourgogne.meetings import views_member
 
 app_name = "meetings_member"
-urlpatterns: list = []
+urlpatterns: list = [
+    path("", views_member.member_list, name="list"),
+    path("lien/<str:token>/", views_member.link, name="link"),
+    path("<int:pk>/", views_member.detail, name="detail"),
+    path("<int:pk>/accuse-reception/", views_member.acknowledge, name="acknowledge"),
+    path("<int:pk>/reponse/", views_member.answer, name="answer"),
+    path("<int:pk>/invitation.ics", views_member.calendar, name="calendar"),
+]

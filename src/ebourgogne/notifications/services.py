@@ -56,13 +56,21 @@ def render_templated_mail(*, template: str, context: dict[str, Any], language: s
     return {"subject": subject, "text": text.strip() + "\n", "html": html}
 
 
-def send_templated_mail(*, template: str, to: list[str], context: dict[str, Any], language: str | None = None) -> None:
+def send_templated_mail(
+    *,
+    template: str,
+    to: list[str],
+    context: dict[str, Any],
+    language: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> None:
     """Render `<template>_subject.txt`, `<template>.txt` and `<template>.html` in `language` (the
     recipient's; French by default) and send them after the current transaction commits, through the
     task queue ("mail" queue, retried when the SMTP server fails).
 
     The context is used now, inside the caller's transaction: it may hold model instances. Only the
-    rendered strings travel through the queue.
+    rendered strings travel through the queue. `headers` are added to the message (List-Unsubscribe and
+    List-Unsubscribe-Post of RFC 8058, for instance).
     """
     recipients = [to] if isinstance(to, str) else list(to)
     if not recipients:
@@ -80,7 +88,11 @@ def send_templated_mail(*, template: str, to: list[str], context: dict[str, Any]
         subject=rendered["subject"],
         text=rendered["text"],
         html=rendered["html"],
-        headers={"Content-Language": language, **AUTOMATIC_HEADERS},
+        headers={
+            "Content-Language": language,
+            **AUTOMATIC_HEADERS,
+            **{str(k): str(v) for k, v in (headers or {}).items()},
+        },
     )
 
 

@@ -1,0 +1,381 @@
+"""Percolation: which alerts does a consultation match, without evaluating every alert.
+
+The semantics are the portal search's (search.selectors.search with state "open"), criterion by
+criterion; an alert holds several values per criterion (any of them), and the criteria all apply:
+- open: state "published" and bids deadline after now;
+- departments, buyers (slugs), procedures, contract types: the index row's value is one of the alert's;
+- CPV codes: the consultation or one of its lots has a code (consultations_consultationcpv) starting with
+  the significant digits (consultations.models.cpv_prefix) of one of the alert's codes: the subtree;
+- keywords: every word of the query (search.text.query_words: stop words dropped, at most 12 words) is
+  in the consultation's full-text document (title, object, lots, buyer, commune, main CPV label), as the
+  database's full-text index spells it:
+  - SQLite: the FTS5 row holds the words folded and stemmed by search.text.stem; a word matches when its
+    stem is one of the row's tokens (FTS5's unicode61 tokenizer splits the stored text on spaces when it
+    is ASCII; for a row or a term with other characters the verification asks FTS5 itself);
+  - PostgreSQL: the alert's terms are the lexemes of `to_tsvector('ebourgogne_fr', search_fold(words))`
+    (computed when the alert is saved: the same parser and dictionaries as the portal's plainto_tsquery)
+    and the consultation's are those of its `document` tsvector; a query whose words are all stop words
+    for PostgreSQL has no lexeme and finds nothing on the portal: such an alert matches nothing either;
+- estimated value: within [min, max]; a consultation without a value never matches a range.
+
+The inverted index (`AlertKey`): each active alert is filed under a few keys built from at most two of
+its criteria, chosen in the order buyer, CPV, keyword, department, procedure, contract type (from the
+usually most selective): "c:452|d:21" for an alert on CPV 45200000 in the Côte-d'Or (one key per pair
+of values), "k:ecol" for an alert on keywords only (one of its terms, the longest: every term is
+required, so one is enough to find it), "*" for an alert on a value range only. A consultation computes
+every key it could satisfy (each value of each criterion, the ancestors of its CPV codes, and every
+pair of them across criteria) and reads the alerts filed under those keys in one indexed query: those
+are the candidates, a superset of the matches, each then verified exactly as above.
+
+Deliberate limits: keywords are matched in Latin script (letters with or without accents, digits);
+for other scripts the candidates may miss an alert filed under a keyword (verification stays exact).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import connection
+from django_scopes import scopes_disabled
+
+from ebourgogne.consultations.models import ConsultationCpv, State, cpv_prefix
+from ebourgogne.core import clock
+from ebourgogne.search import text
+from ebourgogne.search.backends import FTS_TABLE, T_ENTRY
+from ebourgogne.search.models import SearchEntry
+
+# Criteria in the order in which they anchor an alert (most selective first).
+ORDER = ("b", "c", "k", "d", "p", "t")
+ANY = "*"
+CHUNK = 2000  # keys per query
+_SYSTEM_LEXEMES = ("cpv_", "idb_")  # PostgreSQL: lexemes of the index that no user word produces
+
+
+def keyword_terms(q: str) -> list[str]:
+    """The alert's keywords as the database's full-text index spells them (empty: no keyword, or, on
+    PostgreSQL, only words its French configuration ignores)."""
+    words = text.query_words(q)
+    if not words:
+        return []
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT tsvector_to_array(to_tsvector('ebourgogne_fr', search_fold(%s)))", [" ".join(words)])
+            return sorted(cursor.fetchone()[0] or [])
+    found: list[str] = []
+    for word in words:
+        stem = text.stem(word)
+        if stem not in found:
+            found.append(stem)
+    return found
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """An alert's criteria, ready to verify."""
+
+    id: int
+    departments: frozenset
+    buyers: frozenset
+    procedures: frozenset
+    contract_types: frozenset
+    cpv_prefixes: tuple
+    has_words: bool
+    terms: tuple
+    value_min: Decimal | None
+    value_max: Decimal | None
+
+    @property
+    def ascii_terms(self) -> bool:
+        return all(term.isascii() for term in self.terms)
+
+
+ALERT_FIELDS = (
+    "id",
+    "departments",
+    "buyers",
+    "procedures",
+    "contract_types",
+    "cpv_codes",
+    "q",
+    "terms",
+    "value_min",
+    "value_max",
+)
+
+
+def compile_row(row) -> Compiled:
+    pk, departments, buyers, procedures, contract_types, cpv_codes, q, terms, value_min, value_max = row
+    prefixes = sorted({cpv_prefix(code) for code in cpv_codes or []})
+    return Compiled(
+        id=pk,
+        departments=frozenset(departments or ()),
+        buyers=frozenset(buyers or ()),
+        procedures=frozenset(procedures or ()),
+        contract_types=frozenset(contract_types or ()),
+        cpv_prefixes=tuple(prefixes),
+        has_words=bool(text.query_words(q)),
+        terms=tuple(terms or ()),
+        value_min=None if value_min is None else Decimal(value_min),
+        value_max=None if value_max is None else Decimal(value_max),
+    )
+
+
+def compile_alert(alert) -> Compiled:
+    return compile_row(tuple(getattr(alert, name) for name in ALERT_FIELDS))
+
+
+def _anchor_values(alert: Compiled) -> list[tuple[str, list[str]]]:
+    if alert.has_words and not alert.terms:
+        return []  # never matches (see the module's docstring): filed under no key
+    values = {
+        "b": sorted(alert.buyers),
+        "c": list(alert.cpv_prefixes),
+        # One term is enough (all are required); the longest, usually the rarest; Latin script only.
+        "k": [max(alert.terms, key=lambda term: (len(term), term))] if alert.terms and alert.ascii_terms else [],
+        "d": sorted(alert.departments),
+        "p": sorted(alert.procedures),
+        "t": sorted(alert.contract_types),
+    }
+    return [(dim, values[dim]) for dim in ORDER if values[dim]]
+
+
+def alert_keys(alert: Compiled) -> list[str]:
+    """The keys under which the alert is filed (see the module's docstring)."""
+    if alert.has_words and not alert.terms:
+        return []
+    dims = _anchor_values(alert)
+    if not dims:
+        return [ANY]
+    if len(dims) == 1:
+        dim, values = dims[0]
+        return [f"{dim}:{value}" for value in values]
+    (first, firsts), (second, seconds) = dims[:2]
+    return [f"{first}:{a}|{second}:{b}" for a in firsts for b in seconds]
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the verification needs of a consultation, read from the search index."""
+
+    id: int
+    state: str
+    bids_deadline: dt.datetime
+    department: str
+    buyer_slug: str
+    procedure: str
+    contract_type: str
+    estimated_value: Decimal | None
+    cpv_codes: tuple
+    terms: frozenset
+    ascii_text: bool = True
+
+    def values(self) -> dict[str, list[str]]:
+        prefixes = sorted({code[:n] for code in self.cpv_codes for n in range(2, 9)})
+        return {
+            "b": [self.buyer_slug] if self.buyer_slug else [],
+            "c": prefixes,
+            "k": sorted(self.terms),
+            "d": [self.department] if self.department else [],
+            "p": [self.procedure] if self.procedure else [],
+            "t": [self.contract_type] if self.contract_type else [],
+        }
+
+    def keys(self) -> list[str]:
+        """Every key under which an alert this consultation may match is filed."""
+        values = self.values()
+        keys = [ANY]
+        for i, first in enumerate(ORDER):
+            firsts = values[first]
+            keys += [f"{first}:{a}" for a in firsts]
+            for second in ORDER[i + 1 :]:
+                keys += [f"{first}:{a}|{second}:{b}" for a in firsts for b in values[second]]
+        return keys
+
+
+def load_facts(consultation_ids: Iterable[int]) -> dict[int, Facts]:
+    """The facts of the indexed consultations among `consultation_ids` (those not in the index are left
+    out: drafts, practice consultations, withdrawn ones). Public data: read without a tenant scope."""
+    with scopes_disabled():
+        return _load_facts(consultation_ids)
+
+
+def _load_facts(consultation_ids: Iterable[int]) -> dict[int, Facts]:
+    ids = sorted(set(consultation_ids))
+    if not ids:
+        return {}
+    rows = {}
+    for start in range(0, len(ids), CHUNK):
+        part = ids[start : start + CHUNK]
+        rows.update(
+            (row[0], row)
+            for row in SearchEntry.objects.filter(consultation_id__in=part).values_list(
+                "consultation_id",
+                "state",
+                "bids_deadline",
+                "department",
+                "buyer_slug",
+                "procedure",
+                "contract_type",
+                "estimated_value",
+            )
+        )
+    codes: dict[int, set[str]] = {}
+    terms: dict[int, frozenset] = {}
+    ascii_text: dict[int, bool] = {}
+    found = sorted(rows)
+    for start in range(0, len(found), CHUNK):
+        part = found[start : start + CHUNK]
+        for consultation_id, code in ConsultationCpv.objects.filter(consultation_id__in=part).values_list(
+            "consultation_id", "cpv_id"
+        ):
+            codes.setdefault(consultation_id, set()).add(code)
+        marks = ", ".join(["%s"] * len(part))
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute(
+                    f"SELECT consultation_id, tsvector_to_array(document) FROM {T_ENTRY} "  # noqa: S608
+                    f"WHERE consultation_id IN ({marks})",
+                    part,
+                )
+                for consultation_id, lexemes in cursor.fetchall():
+                    terms[consultation_id] = frozenset(
+                        lexeme for lexeme in lexemes or () if not lexeme.startswith(_SYSTEM_LEXEMES)
+                    )
+            else:
+                cursor.execute(
+                    f"SELECT rowid, title, object, other FROM {FTS_TABLE} WHERE rowid IN ({marks})",  # noqa: S608
+                    part,
+                )
+                for consultation_id, title, obj, other in cursor.fetchall():
+                    stored = f"{title or ''} {obj or ''} {other or ''}"
+                    terms[consultation_id] = frozenset(stored.split())
+                    ascii_text[consultation_id] = stored.isascii()
+    facts = {}
+    for consultation_id, row in rows.items():
+        _, state, deadline, department, buyer_slug, procedure, contract_type, value = row
+        facts[consultation_id] = Facts(
+            id=consultation_id,
+            state=state,
+            bids_deadline=deadline,
+            department=department or "",
+            buyer_slug=buyer_slug or "",
+            procedure=procedure or "",
+            contract_type=contract_type or "",
+            estimated_value=None if value is None else Decimal(value),
+            cpv_codes=tuple(sorted(codes.get(consultation_id, ()))),
+            terms=terms.get(consultation_id, frozenset()),
+            ascii_text=ascii_text.get(consultation_id, True),
+        )
+    return facts
+
+
+def _fts_match(consultation_id: int, terms: tuple) -> bool:
+    """SQLite: ask FTS5 whether the row holds every term (the portal's own query), for text outside ASCII."""
+    expression = " ".join(f'"{term}"' for term in terms)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT 1 FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s AND rowid = %s",  # noqa: S608
+            [expression, consultation_id],
+        )
+        return cursor.fetchone() is not None
+
+
+def verify(alert: Compiled, facts: Facts, now: dt.datetime) -> bool:
+    """Exactly the portal search's answer for this alert's criteria on this consultation."""
+    if facts.state != State.PUBLISHED or not facts.bids_deadline > now:
+        return False
+    if alert.departments and facts.department not in alert.departments:
+        return False
+    if alert.buyers and facts.buyer_slug not in alert.buyers:
+        return False
+    if alert.procedures and facts.procedure not in alert.procedures:
+        return False
+    if alert.contract_types and facts.contract_type not in alert.contract_types:
+        return False
+    if alert.value_min is not None and (facts.estimated_value is None or facts.estimated_value < alert.value_min):
+        return False
+    if alert.value_max is not None and (facts.estimated_value is None or facts.estimated_value > alert.value_max):
+        return False
+    if alert.cpv_prefixes and not any(
+        code.startswith(prefix) for code in facts.cpv_codes for prefix in alert.cpv_prefixes
+    ):
+        return False
+    if alert.has_words:
+        if not alert.terms:
+            return False
+        if connection.vendor == "sqlite" and not (facts.ascii_text and alert.ascii_terms):
+            return _fts_match(facts.id, alert.terms)
+        if not all(term in facts.terms for term in alert.terms):
+            return False
+    return True
+
+
+class Percolator:
+    """Matches consultations against the active alerts; keeps the alerts it compiled (one run, or a bench)."""
+
+    def __init__(self) -> None:
+        self.compiled: dict[int, Compiled] = {}
+        self.candidates_seen = 0
+
+    def candidates(self, facts: Facts) -> set[int]:
+        from ebourgogne.alerts.models import AlertKey
+
+        keys = facts.keys()
+        found: set[int] = set()
+        for start in range(0, len(keys), CHUNK):
+            found.update(
+                AlertKey.objects.filter(key__in=keys[start : start + CHUNK]).values_list("alert_id", flat=True)
+            )
+        return found
+
+    def _load(self, alert_ids: set[int]) -> None:
+        from ebourgogne.alerts.models import Alert
+
+        missing = sorted(alert_ids - self.compiled.keys())
+        for start in range(0, len(missing), CHUNK):
+            for row in Alert.objects.filter(pk__in=missing[start : start + CHUNK], is_active=True).values_list(
+                *ALERT_FIELDS
+            ):
+                self.compiled[row[0]] = compile_row(row)
+
+    def match(self, consultation_ids: Iterable[int], *, now: dt.datetime | None = None) -> dict[int, list[int]]:
+        """{consultation id: sorted ids of the active alerts it matches} for the indexed consultations."""
+        now = now or clock.now()
+        result: dict[int, list[int]] = {}
+        for consultation_id, facts in sorted(load_facts(consultation_ids).items()):
+            if facts.state != State.PUBLISHED or not facts.bids_deadline > now:
+                result[consultation_id] = []  # matches no alert: no need to look for candidates
+                continue
+            candidates = self.candidates(facts)
+            self.candidates_seen += len(candidates)
+            self._load(candidates)
+            result[consultation_id] = sorted(
+                pk for pk in candidates if pk in self.compiled and verify(self.compiled[pk], facts, now)
+            )
+        return result
+
+
+def percolate(consultation_ids: Iterable[int], *, now: dt.datetime | None = None) -> dict[int, list[int]]:
+    return Percolator().match(consultation_ids, now=now)
+
+
+def active_alerts() -> list[Compiled]:
+    from ebourgogne.alerts.models import Alert
+
+    return [compile_row(row) for row in Alert.objects.filter(is_active=True).order_by("pk").values_list(*ALERT_FIELDS)]
+
+
+def naive(
+    consultation_ids: Iterable[int], *, now: dt.datetime | None = None, alerts: list[Compiled] | None = None
+) -> dict[int, list[int]]:
+    """The same answer as `percolate`, by verifying every active alert against every consultation (the
+    reference of the tests and the benchmark)."""
+    now = now or clock.now()
+    alerts = active_alerts() if alerts is None else alerts
+    return {
+        consultation_id: [alert.id for alert in alerts if verify(alert, facts, now)]
+        for consultation_id, facts in sorted(load_facts(consultation_ids).items())
+    }

@@ -1,0 +1,271 @@
+"""Computing the indicators: `refresh_all()` (the periodic job) and `refresh_buyer(organisation)` (on demand).
+
+Rules (docs/guide/indicateurs.md):
+- a consultation counts from its publication, in the month (Paris time) of `published_at`; drafts and
+  practice consultations never count;
+- bids: deposited bids of kind "bid" (backup copies are not bids), in time (late ones are not
+  admissible), not superseded by a later deposit of the same company; counted only for consultations
+  whose bid deadline has passed and that were not cancelled (`closed`), so that the consultations still
+  open do not pull the mean down;
+- DCE downloads: every download recorded in the register (a file or the whole archive);
+- publication -> deadline: over every published consultation; the award figures come from
+  `award_facts` (one function; the awards app provides the decisions).
+
+A buyer's rows are computed from the raw tables, one buyer at a time (a few thousand consultations
+each: the per-consultation work is done in Python with the same code on SQLite and PostgreSQL). The
+department and region rows are then the sums of the buyer rows (`_roll_up`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.db.models import Count, Q
+from django_scopes import scopes_disabled
+
+from ebourgogne.audit.services import log_event
+from ebourgogne.consultations.models import Consultation, State
+from ebourgogne.core import clock
+from ebourgogne.core.clock import PARIS
+from ebourgogne.indicators.models import (
+    REGION,
+    Dimension,
+    MonthlyBreakdown,
+    MonthlyFigures,
+    Refresh,
+    buyer_key,
+    department_key,
+)
+from ebourgogne.organisations.models import Organisation
+from ebourgogne.organisations.roles import OrganisationKind
+
+SUMMED = (
+    "published",
+    "closed",
+    "bids",
+    "sme_bids",
+    "bids_0",
+    "bids_1",
+    "bids_2",
+    "bids_3",
+    "bids_4",
+    "bids_5_9",
+    "bids_10",
+    "downloads",
+    "answer_seconds",
+    "winners",
+    "sme_winners",
+    "award_seconds",
+    "award_count",
+    "notification_seconds",
+    "notification_count",
+)
+
+
+def month_of(instant: dt.datetime) -> dt.date:
+    local = instant.astimezone(PARIS)
+    return dt.date(local.year, local.month, 1)
+
+
+def bucket(count: int) -> str:
+    """The distribution column of a consultation with `count` bids."""
+    if count <= 4:
+        return f"bids_{count}"
+    return "bids_5_9" if count <= 9 else "bids_10"
+
+
+@dataclass
+class AwardFact:
+    """One awarded lot (or consultation without lots): when decided, whether the winner is an SME, and
+    when the winner was notified (None: not yet)."""
+
+    decided_at: dt.datetime
+    winner_is_sme: bool
+    notified_at: dt.datetime | None = None
+
+
+def awards_available() -> bool:
+    """True when the awards app records award decisions (issue 7, built in parallel)."""
+    from django.apps import apps
+
+    try:
+        apps.get_model("awards", "AwardDecision")
+    except LookupError:
+        return False
+    return True
+
+
+def award_facts(organisation_id: int) -> dict[int, list[AwardFact]]:
+    """The award decisions of a buyer's consultations, by consultation id. Empty while the awards app
+    has no decisions model (the pages then say the figures are not available yet)."""
+    if not awards_available():
+        return {}
+    return {}  # pragma: no cover - replaced once the awards models land
+
+
+@dataclass
+class _Month:
+    figures: dict[str, int] = field(default_factory=lambda: dict.fromkeys(SUMMED, 0))
+    cpv: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    procedure: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+
+def _buyer_months(organisation_id: int, now: dt.datetime) -> dict[dt.date, _Month]:
+    consultations = (
+        Consultation.objects.filter(organisation_id=organisation_id, is_practice=False, published_at__isnull=False)
+        .exclude(state=State.DRAFT)
+        .values_list("pk", "published_at", "bids_deadline", "procedure", "main_cpv_id", "state")
+    )
+    from ebourgogne.dce.models import Download
+    from ebourgogne.tenders.models import Bid, BidKind, BidState
+
+    bids = {
+        row["consultation_id"]: (row["n"], row["sme"])
+        for row in Bid.objects.filter(
+            consultation__organisation_id=organisation_id,
+            state=BidState.DEPOSITED,
+            kind=BidKind.BID,
+            is_late=False,
+            superseded_by__isnull=True,
+        )
+        .values("consultation_id")
+        .annotate(n=Count("pk"), sme=Count("pk", filter=Q(company__is_sme=True)))
+        .order_by()
+    }
+    downloads = dict(
+        Download.objects.filter(consultation__organisation_id=organisation_id)
+        .values("consultation_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+        .values_list("consultation_id", "n")
+    )
+    awards = award_facts(organisation_id)
+    months: dict[dt.date, _Month] = defaultdict(_Month)
+    for pk, published_at, deadline, procedure, cpv, state in consultations.iterator(chunk_size=5000):
+        month = months[month_of(published_at)]
+        figures = month.figures
+        figures["published"] += 1
+        month.procedure[procedure] += 1
+        month.cpv[(cpv or "")[:2] or "00"] += 1
+        if deadline is not None:
+            figures["answer_seconds"] += int((deadline - published_at).total_seconds())
+        figures["downloads"] += downloads.get(pk, 0)
+        if deadline is not None and deadline <= now and state != State.CANCELLED:
+            count, sme = bids.get(pk, (0, 0))
+            figures["closed"] += 1
+            figures["bids"] += count
+            figures["sme_bids"] += sme
+            figures[bucket(count)] += 1
+        for fact in awards.get(pk, ()):
+            figures["winners"] += 1
+            figures["sme_winners"] += int(fact.winner_is_sme)
+            if deadline is not None:
+                figures["award_seconds"] += int((fact.decided_at - deadline).total_seconds())
+                figures["award_count"] += 1
+            if fact.notified_at is not None:
+                figures["notification_seconds"] += int((fact.notified_at - fact.decided_at).total_seconds())
+                figures["notification_count"] += 1
+    return months
+
+
+def _write_buyer(organisation_id: int, department: str, now: dt.datetime) -> int:
+    key = buyer_key(organisation_id)
+    months = _buyer_months(organisation_id, now)
+    MonthlyFigures.objects.filter(scope_key=key).delete()
+    MonthlyBreakdown.objects.filter(scope_key=key).delete()
+    MonthlyFigures.objects.bulk_create(
+        MonthlyFigures(scope_key=key, organisation_id=organisation_id, department=department, month=month, **m.figures)
+        for month, m in months.items()
+    )
+    MonthlyBreakdown.objects.bulk_create(
+        MonthlyBreakdown(scope_key=key, month=month, dimension=dimension, key=value, published=count)
+        for month, m in months.items()
+        for dimension, counts in ((Dimension.CPV, m.cpv), (Dimension.PROCEDURE, m.procedure))
+        for value, count in counts.items()
+    )
+    Refresh.objects.update_or_create(scope_key=key, defaults={"computed_at": now})
+    return len(months)
+
+
+def _roll_up(now: dt.datetime | None, *, first_time: dt.datetime | None = None) -> None:
+    """Department and region rows from the buyer rows. `now`: the time to record as "figures as of"
+    for those scopes (a full refresh), or None to keep the recorded time (a buyer's refresh; a scope
+    never computed before gets `first_time`)."""
+    from django.db.models import Sum
+
+    buyers = MonthlyFigures.objects.filter(scope_key__startswith="b:")
+    MonthlyFigures.objects.exclude(scope_key__startswith="b:").delete()
+    MonthlyBreakdown.objects.exclude(scope_key__startswith="b:").delete()
+    sums = {name: Sum(name) for name in SUMMED}
+    rows = []
+    for row in buyers.values("department", "month").annotate(**sums).order_by():
+        rows.append(
+            MonthlyFigures(
+                scope_key=department_key(row["department"]),
+                department=row["department"] or "00",
+                month=row["month"],
+                **{name: row[name] for name in SUMMED},
+            )
+        )
+    for row in buyers.values("month").annotate(**sums).order_by():
+        rows.append(MonthlyFigures(scope_key=REGION, month=row["month"], **{name: row[name] for name in SUMMED}))
+    MonthlyFigures.objects.bulk_create(rows, batch_size=2000)
+    department_of = {
+        buyer_key(pk): department
+        for pk, department in Organisation.objects.filter(kind=OrganisationKind.BUYER).values_list("pk", "department")
+    }
+    breakdown: dict[tuple, int] = defaultdict(int)
+    for scope, month, dimension, value, count in MonthlyBreakdown.objects.filter(
+        scope_key__startswith="b:"
+    ).values_list("scope_key", "month", "dimension", "key", "published"):
+        breakdown[(department_key(department_of.get(scope, "")), month, dimension, value)] += count
+        breakdown[(REGION, month, dimension, value)] += count
+    MonthlyBreakdown.objects.bulk_create(
+        (
+            MonthlyBreakdown(scope_key=scope, month=month, dimension=dimension, key=value, published=count)
+            for (scope, month, dimension, value), count in breakdown.items()
+        ),
+        batch_size=2000,
+    )
+    departments = {department_key(row) for row in department_of.values()}
+    for key in (REGION, *departments):
+        if now is not None:
+            Refresh.objects.update_or_create(scope_key=key, defaults={"computed_at": now})
+        elif first_time is not None:
+            Refresh.objects.get_or_create(scope_key=key, defaults={"computed_at": first_time})
+
+
+def refresh_all() -> dict:
+    """Recompute every buyer's figures, then the department and region sums (the periodic job)."""
+    started = time.perf_counter()
+    now = clock.now()
+    with scopes_disabled(), transaction.atomic():
+        buyers = list(
+            Organisation.objects.filter(kind=OrganisationKind.BUYER)
+            .filter(pk__in=Consultation.objects.values("organisation_id"))
+            .values_list("pk", "department")
+        )
+        stale = set(
+            MonthlyFigures.objects.filter(scope_key__startswith="b:").values_list("organisation_id", flat=True)
+        ) - {pk for pk, _department in buyers}
+        MonthlyFigures.objects.filter(organisation_id__in=stale).delete()
+        MonthlyBreakdown.objects.filter(scope_key__in=[buyer_key(pk) for pk in stale]).delete()
+        months = sum(_write_buyer(pk, department or "", now) for pk, department in buyers)
+        _roll_up(now)
+        seconds = time.perf_counter() - started
+        Refresh.objects.filter(scope_key=REGION).update(seconds=seconds)
+    return {"buyers": len(buyers), "months": months, "seconds": round(seconds, 2)}
+
+
+def refresh_buyer(*, organisation: Organisation, actor=None, request=None) -> dt.datetime:
+    """Recompute one buyer's figures now (its "refresh" button), and the sums that include them."""
+    now = clock.now()
+    with scopes_disabled(), transaction.atomic():
+        _write_buyer(organisation.pk, organisation.department or "", now)
+        _roll_up(None, first_time=now)
+        log_event(action="indicators.refreshed", actor=actor, organisation=organisation, request=request)
+    return now

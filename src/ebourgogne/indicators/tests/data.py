@@ -1,0 +1,119 @@
+"""A small hand-made data set for the indicators tests, whose figures are computed by hand below.
+
+Clock: 2026-06-15 10:00 UTC. Three buyers (A and B in Côte-d'Or 21, C in Yonne 89), three companies
+(S1 and S2 SMEs, N1 not). Expected figures (period 2026-01 .. 2026-06):
+
+Buyer A: A1 (March, open, 45, deadline +30 d, passed): S1 twice (first superseded), N1, S2 late -> 2 bids, 1 SME,
+         2 downloads; A2 (published 2026-03-31 22:30 UTC = 1 April 00:30 in Paris -> April, MAPA, 72, +30 d,
+         passed, no bid); A3 (May, MAPA, 45, +60 d, still open; S1's bid not counted); A6 (April, open, 45,
+         +30 d, cancelled: published but not closed); a practice consultation and a draft, both with bids,
+         never counted.
+  -> published 4 (March 1, April 2, May 1), closed 2, bids 2 (SME 1), distribution 0:1 2:1,
+     downloads 2, answer days (30+30+60+30)/4 = 37.5, procedures open 2 / MAPA 2, CPV 45: 3, 72: 1.
+Buyer B: B1 (April, open, 45, +20 d, awarded): S1, S2, N1 -> 3 bids, 2 SME; 1 download.
+Buyer C: C1 (March, MAPA, 72, +30 d, closed): N1 -> 1 bid, 0 SME.
+Department 21 = A + B: published 5, closed 3, bids 5, SME 3 (60 %), mean 5/3, answer (150+20)/5 = 34 days.
+Region = A + B + C: published 6, closed 4, bids 6, SME 3 (50 %), answer 200/6 days, distribution 0,1,2,3: 1 each.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django_scopes import scopes_disabled
+
+from ebourgogne.testing.factories import BuyerFactory, CompanyFactory, ConsultationFactory
+
+NOW = dt.datetime(2026, 6, 15, 10, 0, tzinfo=dt.UTC)
+
+
+def utc(*args) -> dt.datetime:
+    return dt.datetime(*args, tzinfo=dt.UTC)
+
+
+@dataclass
+class World:
+    a: object
+    b: object
+    c: object
+    s1: object
+    s2: object
+    n1: object
+    consultations: dict
+
+
+def _consultation(buyer, reference, published_at, days, procedure, cpv, state="closed", **extra):
+    return ConsultationFactory(
+        organisation=buyer,
+        reference=reference,
+        published_at=published_at,
+        questions_deadline=published_at + dt.timedelta(days=days - 5),
+        bids_deadline=published_at + dt.timedelta(days=days),
+        procedure=procedure,
+        main_cpv_id=cpv,
+        state=state,
+        **extra,
+    )
+
+
+def _bid(consultation, company, number, *, kind="bid", is_late=False, superseded_by=None):
+    from ebourgogne.tenders.models import Bid
+
+    return Bid.objects.create(
+        consultation=consultation,
+        company=company,
+        kind=kind,
+        state="deposited",
+        number=number,
+        deposited_at=consultation.bids_deadline - dt.timedelta(hours=1 if not is_late else -1),
+        is_late=is_late,
+        superseded_by=superseded_by,
+    )
+
+
+def _downloads(consultation, count):
+    from ebourgogne.dce.models import DceVersion, Download
+
+    version = DceVersion.objects.create(consultation=consultation, number=1, published_at=consultation.published_at)
+    for index in range(count):
+        Download.objects.create(
+            consultation=consultation,
+            version=version,
+            downloaded_at=consultation.published_at + dt.timedelta(days=index + 1),
+        )
+
+
+def build() -> World:
+    with scopes_disabled():
+        a = BuyerFactory(name="Commune de Beaune", slug="commune-de-beaune", department="21")
+        b = BuyerFactory(name="Commune de Dijon", slug="commune-de-dijon", department="21")
+        c = BuyerFactory(name="Commune d'Auxerre", slug="commune-d-auxerre", department="89")
+        s1 = CompanyFactory(name="Menuiserie PME Un", is_sme=True)
+        s2 = CompanyFactory(name="Charpente PME Deux", is_sme=True)
+        n1 = CompanyFactory(name="Grand Groupe BTP", is_sme=False)
+        a1 = _consultation(a, "A1", utc(2026, 3, 10, 9), 30, "open", "45000000")
+        a2 = _consultation(a, "A2", utc(2026, 3, 31, 22, 30), 30, "mapa", "72000000")
+        a3 = _consultation(a, "A3", utc(2026, 5, 5, 9), 60, "mapa", "45000000", state="published")
+        a6 = _consultation(a, "A6", utc(2026, 4, 1, 9), 30, "open", "45000000", state="cancelled")
+        practice = _consultation(a, "A4", utc(2026, 3, 1, 9), 20, "open", "45000000", is_practice=True)
+        draft = ConsultationFactory(organisation=a, reference="A5", state="draft")
+        b1 = _consultation(b, "B1", utc(2026, 4, 15, 9), 20, "open", "45000000", state="awarded")
+        c1 = _consultation(c, "C1", utc(2026, 3, 15, 9), 30, "mapa", "72000000")
+        later = _bid(a1, s1, 2)
+        _bid(a1, s1, 1, superseded_by=later)
+        _bid(a1, n1, 3)
+        _bid(a1, s2, 4, is_late=True)
+        _bid(a1, s1, 5, kind="backup")
+        _bid(a3, s1, 1)
+        _bid(practice, s1, 1)
+        _bid(practice, n1, 2)
+        _bid(b1, s1, 1)
+        _bid(b1, s2, 2)
+        _bid(b1, n1, 3)
+        _bid(c1, n1, 1)
+        _downloads(a1, 2)
+        _downloads(b1, 1)
+        _downloads(practice, 5)
+        _ = draft
+    return World(a, b, c, s1, s2, n1, {"A1": a1, "A2": a2, "A3": a3, "A6": a6, "B1": b1, "C1": c1})

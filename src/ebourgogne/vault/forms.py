@@ -65,7 +65,9 @@ def _file() -> forms.FileField:
         label=_("Fichier"),
         allow_empty_file=True,  # the handler encrypted it already; the value here is a marker
         widget=forms.ClearableFileInput(attrs={"accept": ACCEPT}),
-        help_text=_("Formats acceptés : PDF, images (JPEG, PNG), documents bureautiques (ODT, ODS, DOCX, XLSX), XML (DUME), ZIP."),
+        help_text=_(
+            "Formats acceptés : PDF, images (JPEG, PNG), documents bureautiques (ODT, ODS, DOCX, XLSX), XML (DUME), ZIP."
+        ),
     )
 
 

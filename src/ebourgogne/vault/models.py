@@ -78,6 +78,9 @@ class CompanyKey(models.Model):
     class Meta:
         verbose_name = _("clé de coffre-fort")
 
+    def __str__(self) -> str:
+        return f"vault key of {self.company_id}"
+
 
 class VaultDocument(models.Model):
     company = models.ForeignKey(
@@ -111,7 +114,9 @@ class VaultDocument(models.Model):
         indexes = [models.Index(fields=["company", "deleted_at"]), models.Index(fields=["valid_until"])]
         constraints = [
             models.CheckConstraint(
-                condition=Q(valid_until__isnull=True) | Q(issue_date__isnull=True) | Q(valid_until__gte=F("issue_date")),
+                condition=Q(valid_until__isnull=True)
+                | Q(issue_date__isnull=True)
+                | Q(valid_until__gte=F("issue_date")),
                 name="vault_document_dates_ordered",
             ),
         ]
@@ -165,6 +170,9 @@ class ReminderSent(models.Model):
                 fields=["document", "threshold_days", "valid_until"], name="vault_reminder_once_per_threshold"
             )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.document_id}: {self.threshold_days} d before {self.valid_until}"
 
 
 class VaultGrant(models.Model):

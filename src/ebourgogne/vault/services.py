@@ -74,7 +74,9 @@ def check_details(*, doc_type: str, title: str, issue_date: dt.date | None, vali
 def check_dates(issue_date: dt.date | None, valid_until: dt.date | None) -> None:
     if issue_date and valid_until and valid_until < issue_date:
         raise DomainError(
-            _("La date de fin de validité (%(end)s) est antérieure à la date de délivrance (%(start)s) : corrigez l'une des deux.")
+            _(
+                "La date de fin de validité (%(end)s) est antérieure à la date de délivrance (%(start)s) : corrigez l'une des deux."
+            )
             % {"end": valid_until.strftime("%d/%m/%Y"), "start": issue_date.strftime("%d/%m/%Y")},
             code="valid_until",
         )
@@ -191,11 +193,18 @@ def document_delete(*, acting_user: Any, company: Any, document: VaultDocument, 
         document.deleted_at = clock.now()
         document.deleted_by = acting_user
         document.save(update_fields=["deleted_at", "deleted_by"])
-        log_event(action="vault.document.deleted", actor=acting_user, organisation=company, obj=document, request=request)
+        log_event(
+            action="vault.document.deleted", actor=acting_user, organisation=company, obj=document, request=request
+        )
 
 
 def open_version(
-    version: VaultDocumentVersion, *, acting_user: Any, organisation: Any, via_grant: VaultGrant | None = None, request: Any = None
+    version: VaultDocumentVersion,
+    *,
+    acting_user: Any,
+    organisation: Any,
+    via_grant: VaultGrant | None = None,
+    request: Any = None,
 ):
     """Check the stored file whole, log the download, and give a generator of its plaintext chunks."""
     company = version.document.company
@@ -225,7 +234,14 @@ def open_version(
     data: dict[str, Any] = {"version": version.number, "file": version.original_name}
     if via_grant is not None:
         data.update({"grant": via_grant.pk, "consultation": via_grant.consultation_id, "buyer": via_grant.buyer_id})
-    log_event(action="vault.document.downloaded", actor=acting_user, organisation=organisation, obj=version.document, data=data, request=request)
+    log_event(
+        action="vault.document.downloaded",
+        actor=acting_user,
+        organisation=organisation,
+        obj=version.document,
+        data=data,
+        request=request,
+    )
 
     def chunks():
         with path.open("rb") as handle:

@@ -82,7 +82,9 @@ def _file_status(error: str | None, handler: storage.VaultUploadHandler) -> int:
 # --- Company: list and upload -------------------------------------------------------------------------
 
 
-def _index_page(request: HttpRequest, organisation: Any, form: forms.DocumentForm, *, status: int = 200) -> HttpResponse:
+def _index_page(
+    request: HttpRequest, organisation: Any, form: forms.DocumentForm, *, status: int = 200
+) -> HttpResponse:
     return render(
         request,
         "vault/index.html",
@@ -190,7 +192,9 @@ def _detail_page(
 def detail(request: HttpRequest, organisation: Any, pk: int) -> HttpResponse:
     _company_only(organisation)
     document = _document(organisation, pk)
-    form = forms.VersionForm(auto_id="version_%s", initial={"issue_date": document.issue_date, "valid_until": document.valid_until})
+    form = forms.VersionForm(
+        auto_id="version_%s", initial={"issue_date": document.issue_date, "valid_until": document.valid_until}
+    )
     return _detail_page(request, organisation, document, form)
 
 
@@ -293,7 +297,9 @@ def version_download(request: HttpRequest, organisation: Any, pk: int, number: i
 # --- Company: grants (R2143-13) -----------------------------------------------------------------------
 
 
-def _grants_page(request: HttpRequest, organisation: Any, form: forms.GrantForm | None, *, status: int = 200) -> HttpResponse:
+def _grants_page(
+    request: HttpRequest, organisation: Any, form: forms.GrantForm | None, *, status: int = 200
+) -> HttpResponse:
     return render(
         request,
         "vault/grants.html",
@@ -365,7 +371,9 @@ def grant_revoke(request: HttpRequest, organisation: Any, grant_pk: int) -> Http
     except DomainError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, _("Accès révoqué : %(buyer)s ne voit plus ces documents.") % {"buyer": grant.buyer.name})
+        messages.success(
+            request, _("Accès révoqué : %(buyer)s ne voit plus ces documents.") % {"buyer": grant.buyer.name}
+        )
     return redirect(reverse("vault:grants", args=[organisation.slug]))
 
 

@@ -71,7 +71,14 @@ def _damaged(kind: str, blob: bytes) -> bytes:
 
 @pytest.mark.parametrize(
     "kind",
-    ["flipped byte", "cut at a chunk boundary", "cut inside a chunk", "chunks swapped", "bytes appended", "header only"],
+    [
+        "flipped byte",
+        "cut at a chunk boundary",
+        "cut inside a chunk",
+        "chunks swapped",
+        "bytes appended",
+        "header only",
+    ],
 )
 def test_damage_is_detected(kind):
     key, file_id = os.urandom(32), os.urandom(16)

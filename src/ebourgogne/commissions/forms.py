@@ -7,8 +7,14 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from ebourgogne.commissions.models import DEFAULT_OPENING_THRESHOLD, CommissionKind, Seat, Voice
-from ebourgogne.commissions.services import MAX_THRESHOLD
+from ebourgogne.commissions.models import (
+    DEFAULT_CONVOCATION_DELAY_DAYS,
+    DEFAULT_OPENING_THRESHOLD,
+    CommissionKind,
+    Seat,
+    Voice,
+)
+from ebourgogne.commissions.services import MAX_CONVOCATION_DELAY_DAYS, MAX_THRESHOLD
 from ebourgogne.core.errors import DomainError
 from ebourgogne.organisations.services import InvalidData
 
@@ -58,6 +64,19 @@ class CommissionForm(forms.Form):
         help_text=_(
             "Si la case est cochée, la clé reconstituée est conservée, chiffrée par la plateforme, pour rouvrir les "
             "plis plus tard sans réunir les membres. Sinon elle est effacée dès l'ouverture terminée."
+        ),
+    )
+
+    convocation_delay_days = forms.IntegerField(
+        label=_("Délai de convocation (jours francs)"),
+        required=False,
+        min_value=1,
+        max_value=MAX_CONVOCATION_DELAY_DAYS,
+        initial=DEFAULT_CONVOCATION_DELAY_DAYS,
+        help_text=_(
+            "Nombre de jours pleins entre l'envoi de la convocation et la séance, sans compter ni le jour de l'envoi "
+            "ni celui de la séance ; samedis, dimanches et jours fériés comptent. Cinq jours francs en règle "
+            "générale ; vérifiez le règlement de l'acheteur. Une convocation plus tardive demande un motif d'urgence."
         ),
     )
 

@@ -20,7 +20,14 @@ from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
 
 from ebourgogne.audit.services import log_event
-from ebourgogne.commissions.models import Commission, CommissionKind, CommissionMember, Seat, Voice
+from ebourgogne.commissions.models import (
+    DEFAULT_CONVOCATION_DELAY_DAYS,
+    Commission,
+    CommissionKind,
+    CommissionMember,
+    Seat,
+    Voice,
+)
 from ebourgogne.core.errors import NotFound, PermissionRefused
 from ebourgogne.organisations.models import Membership, Organisation
 from ebourgogne.organisations.roles import OrganisationKind, roles_grant
@@ -29,6 +36,7 @@ from ebourgogne.organisations.services import InvalidData
 
 MANAGE = "commissions.manage"
 MAX_THRESHOLD = 20
+MAX_CONVOCATION_DELAY_DAYS = 60
 NAME_MAX_LENGTH = 200
 
 
@@ -82,6 +90,20 @@ def _clean(organisation: Organisation, data: dict[str, Any], *, current: Commiss
     cleaned["escrow_holder"] = escrow
     cleaned["is_default"] = bool(data.get("is_default"))
     cleaned["keep_identity_after_opening"] = bool(data.get("keep_identity_after_opening"))
+    # Convocations of the commission's meetings (meetings.delays): clear days; left out = unchanged.
+    delay = data.get("convocation_delay_days")
+    if delay is None or delay == "":
+        delay = current.convocation_delay_days if current is not None else DEFAULT_CONVOCATION_DELAY_DAYS
+    try:
+        delay = int(delay)
+    except (TypeError, ValueError):
+        delay = -1
+    if not 1 <= delay <= MAX_CONVOCATION_DELAY_DAYS:
+        errors.setdefault("convocation_delay_days", []).append(
+            _("Le délai de convocation doit être compris entre 1 et %(max)d jours francs.")
+            % {"max": MAX_CONVOCATION_DELAY_DAYS}
+        )
+    cleaned["convocation_delay_days"] = delay
     if errors:
         raise InvalidData(errors)
     return cleaned
@@ -153,6 +175,7 @@ def editable_fields(commission: Commission) -> dict[str, Any]:
         "escrow_holder": commission.escrow_holder_id,
         "is_default": commission.is_default,
         "keep_identity_after_opening": commission.keep_identity_after_opening,
+        "convocation_delay_days": commission.convocation_delay_days,
     }
 
 

@@ -411,3 +411,45 @@ def test_the_detail_page_summarises_the_convocations(client, buyer, buyer_agent,
     assert "2 membres convoqués" in page
     assert "1 sur 2 accusés de réception" in page and "1 sur 2 réponses" in page
     assert "Zoé Absente" in page and commission_member.full_name in page
+
+
+# --- The commission's page ---------------------------------------------------------------------------
+
+
+def test_the_commission_page_lists_its_meetings_to_those_who_may_see_them(
+    client, buyer, buyer_agent, commission_member, other_member, commission, meeting
+):
+    address = reverse("commissions:detail", args=[buyer.slug, commission.pk])
+    page = sign_in(client, buyer_agent).get(address).content.decode()
+    assert 'id="seances"' in page and "CAO de décembre" in page
+    assert f"{reverse('meetings:create', args=[buyer.slug])}?commission={commission.pk}" in page
+    assert "5 jours francs" in page
+    page = sign_in(client, commission_member).get(address).content.decode()
+    assert "CAO de décembre" in page and reverse("meetings:create", args=[buyer.slug]) not in page
+    # A member of another commission may read the commission's page, not its meetings.
+    page = sign_in(client, other_member).get(address).content.decode()
+    assert 'id="seances"' in page and "CAO de décembre" not in page
+
+
+def test_the_convocation_delay_is_set_on_the_commission(client, buyer, buyer_admin, commission):
+    from ebourgogne.commissions import services as commission_services
+
+    sign_in(client, buyer_admin)
+    edit = reverse("commissions:edit", args=[buyer.slug, commission.pk])
+    assert 'name="convocation_delay_days" value="5"' in client.get(edit).content.decode()
+    data = {"name": commission.name, "kind": "cao", "opening_threshold": "2"}
+    response = client.post(edit, {**data, "convocation_delay_days": "0"})
+    assert response.status_code == 400
+    response = client.post(edit, {**data, "convocation_delay_days": "3"})
+    assert response.status_code == 302
+    commission.refresh_from_db()
+    assert commission.convocation_delay_days == 3
+    # Left out (API callers, older forms): unchanged.
+    commission_services.commission_update(acting_user=buyer_admin, commission=commission, **data)
+    commission.refresh_from_db()
+    assert commission.convocation_delay_days == 3
+    with pytest.raises(commission_services.InvalidData) as refused:
+        commission_services.commission_update(
+            acting_user=buyer_admin, commission=commission, **data, convocation_delay_days=61
+        )
+    assert "convocation_delay_days" in refused.value.errors

@@ -77,7 +77,8 @@ def bid_in_evaluation(bid: Bid, evaluation: Evaluation) -> bool:
     """A bid concerns a lot when it names it, or names no lot at all (then it covers every lot)."""
     if evaluation.lot_id is None:
         return True
-    lot_ids = {lot.pk for lot in bid.lots.all()}
+    with scopes_disabled():
+        lot_ids = set(bid.lots.values_list("pk", flat=True))
     return not lot_ids or evaluation.lot_id in lot_ids
 
 

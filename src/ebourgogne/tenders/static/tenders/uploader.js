@@ -599,7 +599,17 @@
     }
     if (editable && !Sealed.isX25519Recipient(recipient)) { showError(S.noRecipient); editable = false; }
     enablePicking();
+    if (editable) {
+      // Files handed over by another script of the page (the vault picker, static/tenders/vault.js): encrypted
+      // and uploaded exactly like files picked with the file input.
+      root.addEventListener("ebourgogne:add-files", function (event) {
+        var detail = event.detail || {};
+        (detail.files || []).forEach(function (file) { addFile(detail.envelope, file, null); });
+      });
+    }
+    root.dataset.canAdd = editable ? "true" : "false";
     root.dataset.ready = "true";
+    root.dispatchEvent(new CustomEvent("ebourgogne:uploader-ready", { bubbles: true, detail: { editable: editable } }));
     await Promise.all((bid.files || []).map(restore));
     changed();
   }

@@ -253,6 +253,7 @@ def _render(
         "meeting_url": _optional_url("meetings:detail", organisation.slug, meeting.pk),
         "list_url": _optional_url("meetings:list", organisation.slug),
         "followed_by": session.followed_by(meeting),
+        "minutes_url": _optional_url("meetings:minutes", organisation.slug, meeting.pk),
         "session_url": session_url(meeting),
     }
     return render(request, "meetings/session_page.html", context, status=status)

@@ -232,3 +232,18 @@ def test_api_lists_my_certificates_only(client, person):
     body = answer.json()
     assert [row["fingerprint"] for row in body] == [mine.fingerprint]
     assert "sealed_key" not in body[0]
+
+
+def test_refusal_in_english(client, person):
+    person.language = "en"
+    person.save(update_fields=["language"])
+    sign_in(client, person)
+    answer = client.post(
+        reverse("signatures:upload"),
+        {"file": SimpleUploadedFile("moi.p12", make_pkcs12(), "application/x-pkcs12"), "password": "faux"},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert answer.status_code == 400
+    page = answer.content.decode()
+    assert "The certificate&#x27;s password is wrong" in page or "The certificate's password is wrong" in page
+    assert "My signing certificates" in page

@@ -15,6 +15,7 @@ from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -53,19 +54,15 @@ def _convocation(request: HttpRequest, pk: int):
 
 
 def _documents(meeting):
-    from django.urls import NoReverseMatch, reverse
-
-    rows = []
-    for document in meeting.documents.filter(removed_at__isnull=True).order_by("uploaded_at", "id"):
-        url = ""
-        for name in ("meetings:document", "meetings:document_download"):
-            try:
-                url = reverse(name, args=[meeting.organisation.slug, meeting.pk, document.pk])
-                break
-            except NoReverseMatch:
-                continue
-        rows.append({"document": document, "url": url})
-    return rows
+    """The meeting's documents, each downloaded through the buyer's document view (meetings.view: the
+    commission's members, who are members of the buyer)."""
+    return [
+        {
+            "document": document,
+            "url": reverse("meetings:document_download", args=[meeting.organisation.slug, meeting.pk, document.pk]),
+        }
+        for document in meeting.documents.filter(removed_at__isnull=True).order_by("uploaded_at", "id")
+    ]
 
 
 def _page(request: HttpRequest, convocation, *, form: AnswerForm | None = None, status: int = 200) -> HttpResponse:

@@ -200,6 +200,25 @@ def test_the_list_shows_upcoming_and_past_meetings(client, seated, meeting):
     assert meeting.title in later.split("Passées")[1]
 
 
+def test_the_documents_are_listed_with_the_buyers_download_link(client, seated, meeting):
+    from ebourgogne.meetings.models import MeetingDocument
+
+    with scopes_disabled():
+        document = MeetingDocument.objects.create(
+            meeting=meeting,
+            title="Rapport d'analyse des offres",
+            original_name="rapport.pdf",
+            storage_name="meetings/x/rapport.pdf",
+            size=2048,
+            sha256="0" * 64,
+            uploaded_at=clock.now(),
+        )
+    sign_in(client, seated.titulars[1])
+    content = html.unescape(client.get(reverse("meetings_member:detail", args=[meeting.pk])).content.decode())
+    url = reverse("meetings:document_download", args=[meeting.organisation.slug, meeting.pk, document.pk])
+    assert f'<a href="{url}">Rapport d\'analyse des offres</a>' in content
+
+
 def test_the_calendar_download(client, seated, meeting):
     sign_in(client, seated.accountant)
     response = client.get(reverse("meetings_member:calendar", args=[meeting.pk]))

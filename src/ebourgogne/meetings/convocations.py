@@ -186,22 +186,23 @@ def _date_text(moment: dt.datetime) -> str:
 
 
 def _change_lines(meeting: Meeting, changes: dict[str, Any] | None) -> list[str]:
-    lines = []
+    """Readable lines saying what changed, with the meeting's current values (`changes` gives the names)."""
+    lines: list[str] = []
     for key in changes or {}:
         label = CHANGE_LABELS.get(key)
         if label is None:
             continue
         if key == "starts_at":
-            lines.append(f"{label} : {_date_text(meeting.starts_at)}")
+            value = _date_text(meeting.starts_at)
         elif key == "ends_at":
             value = meeting.ends_at.astimezone(PARIS).strftime("%H:%M") if meeting.ends_at else "—"
-            lines.append(f"{label} : {value}")
         elif key in {"place", "video_url", "title"}:
-            lines.append(f"{label} : {getattr(meeting, key) or '—'}")
+            value = getattr(meeting, key) or "—"
         else:
-            line = _("%(label)s : modifié (voir ci-dessous)") % {"label": label}
-            if line not in lines:
-                lines.append(line)
+            value = _("modifié (voir ci-dessous)")
+        line = _("%(label)s : %(value)s") % {"label": label, "value": value}
+        if line not in lines:
+            lines.append(line)
     return lines
 
 

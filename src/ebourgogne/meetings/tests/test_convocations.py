@@ -278,7 +278,8 @@ def test_update_and_cancellation_keep_the_uid_and_raise_the_sequence(buyer, smtp
     assert "à 15:00" in text
     english = updates[seated.accountant.email]
     assert english["Subject"].startswith("Convocation updated: ")
-    assert "What changes:" in english.get_body(("plain",)).get_content()
+    english_text = english.get_body(("plain",)).get_content()
+    assert "What changes:" in english_text and "Place: Salle des commissions, Hôtel de ville de Beaune" in english_text
 
     with scopes_disabled(), transaction.atomic():
         meeting.state = MeetingState.CANCELLED

@@ -19,13 +19,13 @@ criterion; an alert holds several values per criterion (any of them), and the cr
 - estimated value: within [min, max]; a consultation without a value never matches a range.
 
 The inverted index (`AlertKey`): each active alert is filed under a few keys built from at most two of
-its criteria, chosen in the order buyer, CPV, keyword, department, procedure, contract type (from the
-usually most selective): "c:452|d:21" for an alert on CPV 45200000 in the Côte-d'Or (one key per pair
-of values), "k:ecol" for an alert on keywords only (one of its terms, the longest: every term is
-required, so one is enough to find it), "*" for an alert on a value range only. A consultation computes
-every key it could satisfy (each value of each criterion, the ancestors of its CPV codes, and every
-pair of them across criteria) and reads the alerts filed under those keys in one indexed query: those
-are the candidates, a superset of the matches, each then verified exactly as above.
+its criteria (see `_anchor`: buyer, then CPV code or keyword, then department, procedure, contract
+type): "c:452|d:21" for an alert on CPV 45200000 in the Côte-d'Or (one key per pair of values),
+"k:ecol" for an alert on keywords only (one of its terms, the longest: every term is required, so one
+is enough to find it), "*" for an alert on a value range only. A consultation computes every key it
+could satisfy (each value of each criterion, the ancestors of its CPV codes, and the pairs of PAIRS)
+and reads the alerts filed under those keys in one indexed query: those are the candidates, a superset
+of the matches, each then verified exactly as above.
 
 Deliberate limits: keywords are matched in Latin script (letters with or without accents, digits);
 for other scripts the candidates may miss an alert filed under a keyword (verification stays exact).
@@ -127,9 +127,29 @@ def compile_alert(alert) -> Compiled:
     return compile_row(tuple(getattr(alert, name) for name in ALERT_FIELDS))
 
 
-def _anchor_values(alert: Compiled) -> list[tuple[str, list[str]]]:
-    if alert.has_words and not alert.terms:
-        return []  # never matches (see the module's docstring): filed under no key
+# Pairs of criteria a key may combine: at least one of them has a single value on a consultation (its
+# buyer, department, procedure, contract type), so a consultation has a few hundred keys, not thousands
+# (its CPV ancestors times its words would be).
+PAIRS = (
+    ("b", "c"),
+    ("b", "k"),
+    ("b", "d"),
+    ("b", "p"),
+    ("b", "t"),
+    ("c", "d"),
+    ("c", "p"),
+    ("c", "t"),
+    ("k", "d"),
+    ("k", "p"),
+    ("k", "t"),
+    ("d", "p"),
+    ("d", "t"),
+    ("p", "t"),
+)
+_PAIRS = frozenset(PAIRS)
+
+
+def _anchor_values(alert: Compiled) -> dict[str, list[str]]:
     values = {
         "b": sorted(alert.buyers),
         "c": list(alert.cpv_prefixes),
@@ -139,21 +159,36 @@ def _anchor_values(alert: Compiled) -> list[tuple[str, list[str]]]:
         "p": sorted(alert.procedures),
         "t": sorted(alert.contract_types),
     }
-    return [(dim, values[dim]) for dim in ORDER if values[dim]]
+    return {dim: values[dim] for dim in ORDER if values[dim]}
+
+
+def _anchor(values: dict[str, list[str]]) -> list[str]:
+    """The one or two criteria an alert is filed under: the buyer first; else a CPV code or a keyword (a
+    keyword when the CPV codes are only divisions or groups, which hold many consultations); then the
+    most selective of the single-valued criteria (department, procedure, contract type)."""
+    present = list(values)
+    if "c" in values and "k" in values:
+        shallow = min(len(prefix) for prefix in values["c"]) < 4
+        present.remove("c" if shallow else "k")
+    first = present[0]
+    for second in present[1:]:
+        if (first, second) in _PAIRS:
+            return [first, second]
+    return [first]
 
 
 def alert_keys(alert: Compiled) -> list[str]:
     """The keys under which the alert is filed (see the module's docstring)."""
     if alert.has_words and not alert.terms:
-        return []
-    dims = _anchor_values(alert)
-    if not dims:
+        return []  # never matches (see the module's docstring): filed under no key
+    values = _anchor_values(alert)
+    if not values:
         return [ANY]
+    dims = _anchor(values)
     if len(dims) == 1:
-        dim, values = dims[0]
-        return [f"{dim}:{value}" for value in values]
-    (first, firsts), (second, seconds) = dims[:2]
-    return [f"{first}:{a}|{second}:{b}" for a in firsts for b in seconds]
+        return [f"{dims[0]}:{value}" for value in values[dims[0]]]
+    first, second = dims
+    return [f"{first}:{a}|{second}:{b}" for a in values[first] for b in values[second]]
 
 
 @dataclass(frozen=True)
@@ -187,11 +222,10 @@ class Facts:
         """Every key under which an alert this consultation may match is filed."""
         values = self.values()
         keys = [ANY]
-        for i, first in enumerate(ORDER):
-            firsts = values[first]
-            keys += [f"{first}:{a}" for a in firsts]
-            for second in ORDER[i + 1 :]:
-                keys += [f"{first}:{a}|{second}:{b}" for a in firsts for b in values[second]]
+        for dim in ORDER:
+            keys += [f"{dim}:{value}" for value in values[dim]]
+        for first, second in PAIRS:
+            keys += [f"{first}:{a}|{second}:{b}" for a in values[first] for b in values[second]]
         return keys
 
 

@@ -559,14 +559,15 @@ def record_matches(consultation_id: int, alert_ids: list[int]) -> list[AlertMatc
     )
 
 
-def _items(consultation_ids: list[int]) -> list[dict]:
+def _items(consultation_ids: list[int]) -> dict[int, dict]:
+    """What a mail shows of each consultation (still public), by id."""
     from ebourgogne.search.models import SearchEntry
     from ebourgogne.search.selectors import consultation_url_template
 
     url = consultation_url_template()
-    entries = SearchEntry.objects.filter(consultation_id__in=consultation_ids).order_by("bids_deadline", "pk")
-    return [
-        {
+    entries = SearchEntry.objects.filter(consultation_id__in=consultation_ids)
+    return {
+        entry.consultation_id: {
             "title": entry.title,
             "reference": entry.reference,
             "buyer_name": entry.buyer_name,
@@ -576,14 +577,19 @@ def _items(consultation_ids: list[int]) -> list[dict]:
             "url": _absolute(url.format(pk=entry.consultation_id)),
         }
         for entry in entries
-    ]
+    }
 
 
-def _send(alert: Alert, template: str, consultation_ids: list[int], extra: dict | None = None) -> None:
+def _send(
+    alert: Alert, template: str, consultation_ids: list[int], extra: dict | None = None, known: dict | None = None
+) -> None:
     owner = alert.owner
     token = unsubscribe_token(alert)
     url = _absolute(reverse("alerts_public:unsubscribe", kwargs={"token": token}))
-    items = _items(consultation_ids)
+    found = _items(consultation_ids) if known is None else known
+    items = sorted(
+        (found[pk] for pk in consultation_ids if pk in found), key=lambda item: (item["bids_deadline"], item["url"])
+    )
     send_templated_mail(
         template=template,
         to=[owner.email],
@@ -673,9 +679,12 @@ def build_digests(kind: str, *, now: dt.datetime | None = None, batch: int = DIG
                     for pk in todo
                 ]
             )
+            known = _items(sorted({pk for found in matches.values() for pk in found}))
             for delivery in deliveries:
                 AlertMatch.objects.filter(alert_id=delivery.alert_id, delivery__isnull=True, matched_at__lt=end).update(
                     delivery=delivery
                 )
-                _send(alerts[delivery.alert_id], f"alerts/email/{kind}", matches.get(delivery.alert_id, []))
+                _send(
+                    alerts[delivery.alert_id], f"alerts/email/{kind}", matches.get(delivery.alert_id, []), known=known
+                )
                 sent += 1

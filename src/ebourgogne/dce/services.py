@@ -357,6 +357,7 @@ def unsubscribe_url(downloader: Downloader) -> str:
 def _notify_downloaders(
     consultation: Consultation, version: DceVersion, *, added: list[str], removed: list[str]
 ) -> None:
+    from ebourgogne.alerts.services import alerts_page_url, follow_headers
     from ebourgogne.dce.selectors import identified_downloaders
 
     consultation_url = _absolute(consultation_public_path(consultation.pk))
@@ -377,7 +378,9 @@ def _notify_downloaders(
                 "consultation_url": consultation_url,
                 "unsubscribe_url": unsubscribe_url(downloader),
                 "downloader_name": downloader.name,
+                "alerts_url": alerts_page_url(),
             },
+            headers=follow_headers(consultation.pk, downloader.email),  # RFC 8058 one-click unsubscribe
         )
 
 

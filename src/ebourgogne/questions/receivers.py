@@ -38,6 +38,10 @@ def followers(consultation: Consultation) -> dict[str, str]:
             add(question.asked_by.email, getattr(question.asked_by, "language", "fr"))
     for downloader in identified_downloaders(consultation):
         add(downloader.email, getattr(downloader, "language", "fr"))
+    from ebourgogne.alerts.services import muted_emails  # who stopped following (page "Mes alertes", mail link)
+
+    for email in muted_emails(consultation.pk):
+        recipients.pop(email, None)
     return recipients
 
 
@@ -79,5 +83,13 @@ def on_consultation_changed(
     context.update(
         consultation=consultation, buyer_name=buyer_name, page_path=public_page_path(consultation, anchor="")
     )
+    from ebourgogne.alerts.services import follow_headers  # RFC 8058 one-click unsubscribe
+
     for email, language in followers(consultation).items():
-        send_templated_mail(template=template, to=[email], context=context, language=language)
+        send_templated_mail(
+            template=template,
+            to=[email],
+            context=context,
+            language=language,
+            headers=follow_headers(consultation.pk, email),
+        )

@@ -233,6 +233,10 @@ def _diffusion_recipients(entry: Question) -> dict[str, str]:
         _add(recipients, entry.asker_email, "fr")
     for downloader in identified_downloaders(entry.consultation):
         _add(recipients, downloader.email, getattr(downloader, "language", "fr"))
+    from ebourgogne.alerts.services import muted_emails  # who stopped following (page "Mes alertes", mail link)
+
+    for email in muted_emails(entry.consultation_id):
+        recipients.pop(email, None)
     return recipients
 
 
@@ -248,8 +252,16 @@ def _diffuse(entry: Question, *, edited: bool) -> int:
     }
     template = "questions/email/answer" if entry.kind == Kind.QUESTION else "questions/email/information"
     recipients = _diffusion_recipients(entry)
+    from ebourgogne.alerts.services import follow_headers  # RFC 8058 one-click unsubscribe
+
     for email, language in recipients.items():
-        send_templated_mail(template=template, to=[email], context=context, language=language)
+        send_templated_mail(
+            template=template,
+            to=[email],
+            context=context,
+            language=language,
+            headers=follow_headers(consultation.pk, email),
+        )
     return len(recipients)
 
 

@@ -212,7 +212,10 @@ def test_keys_of_an_alert(subscriber):
     alert = new_alert(subscriber, q="écoles voirie", cpv_codes=["45200000"], departments=["21", "58"])
     keys = percolation.alert_keys(percolation.compile_alert(alert))
     term = max(alert.terms, key=lambda t: (len(t), t))
-    assert sorted(keys) == [f"c:452|k:{term}"]
+    # CPV 45200000 is a group (3 significant digits): the keyword is the better anchor, with the departments.
+    assert sorted(keys) == [f"k:{term}|d:21", f"k:{term}|d:58"]
+    precise = new_alert(subscriber, q="voirie", cpv_codes=["45233140"], procedures=["open"])
+    assert percolation.alert_keys(percolation.compile_alert(precise)) == ["c:4523314|p:open"]
     value_only = new_alert(subscriber, value_min="1000")
     assert percolation.alert_keys(percolation.compile_alert(value_only)) == ["*"]
     assert connection.vendor in ("sqlite", "postgresql")

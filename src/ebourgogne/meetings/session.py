@@ -324,12 +324,18 @@ def session_open(*, acting_user: Any, meeting: Meeting, request: Any = None) -> 
             if convocation.replaces_id and convocation.replaces is not None:
                 titular = saved.get(convocation.replaces.user_id)
                 substitute = saved.get(convocation.user_id)
-                if titular and substitute and titular.status == AttendanceStatus.REPRESENTED:
+                if (
+                    titular
+                    and substitute
+                    and titular.status == AttendanceStatus.REPRESENTED
+                    and substitute.status in SITTING
+                ):
                     titular.represented_by = substitute
                     titular.save(update_fields=["represented_by"])
         for row in saved.values():
             if row.status == AttendanceStatus.REPRESENTED and row.represented_by_id is None:
-                row.status = AttendanceStatus.ABSENT  # no substitute convened: absent until recorded
+                # No substitute convened, or one not coming: absent until the staff record otherwise.
+                row.status = AttendanceStatus.ABSENT
                 row.save(update_fields=["status"])
     meeting.state = MeetingState.IN_SESSION
     meeting.session_opened_at = now
@@ -393,6 +399,12 @@ def attendance_record(
     for user_id, (status, substitute_id) in final.items():
         row = rows[user_id]
         if status != AttendanceStatus.REPRESENTED:
+            continue
+        current = (row.status, row.represented_by.user_id if row.represented_by_id else None)
+        if user_id not in wanted or wanted[user_id] == current:
+            # Unchanged: a substitute who has left since no longer counts (quorum), nothing to refuse.
+            if substitute_id:
+                sitting_for[substitute_id] = user_id
             continue
         name = _name(row.user)
         key = f"status-{row.pk}"

@@ -447,3 +447,29 @@ def test_an_item_of_another_kind_is_not_opened(panel, sealed, buyer_agent):
     item = add_item(meeting, kind="award", consultation=sealed.consultation)
     with pytest.raises(DomainError):
         session.open_bids(acting_user=buyer_agent, meeting=meeting, item=item, passphrases={})
+
+
+def test_a_substitute_leaving_takes_the_represented_titular_out_of_the_count(panel, buyer_agent):
+    meeting = _open(
+        panel,
+        buyer_agent,
+        responses={panel.president: "present", panel.third: "represented", panel.substitute: "present"},
+    )
+    assert session.quorum_of(meeting).present == 2
+    found = session.attendance_record(
+        acting_user=buyer_agent, meeting=meeting, changes=[AttendanceChange(panel.substitute.pk, "left")]
+    )
+    assert (found.present, found.reached) == (1, False)
+    # The titular's line still says "represented": recording someone else is not refused because of it.
+    found = session.attendance_record(
+        acting_user=buyer_agent, meeting=meeting, changes=[AttendanceChange(panel.second.pk, "remote")]
+    )
+    assert found.reached is True
+    assert found.counted == (panel.president.full_name, panel.second.full_name)
+
+
+def test_a_substitute_not_coming_leaves_the_titular_absent(panel, buyer_agent):
+    meeting = _open(panel, buyer_agent, responses={panel.third: "represented", panel.substitute: "absent"})
+    rows = attendance_of(meeting)
+    assert rows[panel.third.pk].status == "absent"
+    assert rows[panel.third.pk].represented_by_id is None

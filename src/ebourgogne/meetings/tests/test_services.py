@@ -568,3 +568,24 @@ def test_members_cannot_convene_nor_change_meetings(buyer_agent, commission, com
             acting_user=commission_member, meeting=meeting, uploaded=SimpleUploadedFile("a.txt", b"a")
         )
     assert sent.calls == [] and _reload(meeting).state == MeetingState.DRAFT
+
+
+def test_with_the_real_convocations_convene_update_and_cancel_leave_their_evidence(buyer, buyer_agent, commission):
+    """No recorder: the convocations' own functions run (the mails wait for the commit, never given here)."""
+    from ebourgogne.meetings.models import Convocation, ConvocationEvent
+
+    meeting = make_meeting(commission, days=20)
+    add_item(meeting)
+    services.meeting_convene(acting_user=buyer_agent, meeting=meeting)
+    services.meeting_update(
+        acting_user=buyer_agent, meeting=meeting, title=meeting.title, starts_at=meeting.starts_at, place="Salle B"
+    )
+    services.agenda_item_add(acting_user=buyer_agent, meeting=meeting, kind="other", title="Questions diverses")
+    services.meeting_cancel(acting_user=buyer_agent, meeting=meeting, reason="Report")
+    with scopes_disabled():
+        convocation = Convocation.objects.get(meeting=meeting)
+        kinds = list(
+            ConvocationEvent.objects.filter(convocation=convocation).order_by("at", "id").values_list("kind", flat=True)
+        )
+    assert kinds == ["sent", "update_sent", "update_sent", "cancel_sent"]
+    assert convocation.sent_sequence == 3 == _reload(meeting).sequence

@@ -549,7 +549,7 @@ def open_bids(
     """Open the bids of the item's consultation in session: `passphrases` maps a member (user id) to the
     passphrase they typed. Only members present in the room count; the rest is `tenders.opening`'s rules
     (deadline passed, at least k, each passphrase right). Nothing is stored when refused."""
-    from ebourgogne.tenders.models import OpeningState
+    from ebourgogne.tenders.models import Opening, OpeningState
     from ebourgogne.tenders.opening import opening_start
 
     _require_run(acting_user, meeting)
@@ -563,6 +563,21 @@ def open_bids(
         raise NotFound(_("Consultation introuvable."))
     if item.opening_id and item.opening.state in (OpeningState.RUNNING, OpeningState.DONE):
         raise DomainError(_("Les plis de ce point ont déjà été ouverts en séance."), code="busy")
+    with scopes_disabled():
+        earlier = (
+            Opening.objects.filter(consultation_id=item.consultation_id, state=OpeningState.DONE, is_practice=False)
+            .order_by("finished_at")
+            .first()
+        )
+    if earlier is not None:
+        raise DomainError(
+            _(
+                "Les plis de cette consultation ont déjà été ouverts le %(date)s, hors de cette séance : "
+                "consultez le procès-verbal d'ouverture de la consultation."
+            )
+            % {"date": earlier.finished_at.astimezone(PARIS).strftime("%d/%m/%Y %H:%M")},
+            code="busy",
+        )
     _require_deliberation(meeting)
     allowed = {user.pk: user for user in contributors(meeting, item)}
     refused = [user_id for user_id, passphrase in passphrases.items() if passphrase and user_id not in allowed]

@@ -473,3 +473,28 @@ def test_a_substitute_not_coming_leaves_the_titular_absent(panel, buyer_agent):
     rows = attendance_of(meeting)
     assert rows[panel.third.pk].status == "absent"
     assert rows[panel.third.pk].represented_by_id is None
+
+
+def test_bids_already_opened_outside_the_session_are_not_opened_again(panel, sealed, buyer_agent):
+    from ebourgogne.tenders import opening as tenders_opening
+
+    deposit(sealed.consultation, CompanyFactory(name="Toitures de Bourgogne"), [("offre.pdf.age", b"%PDF")])
+    _past_deadline(sealed.consultation)
+    run_jobs(
+        tenders_opening.opening_start(
+            acting_user=buyer_agent,
+            consultation=sealed.consultation,
+            contributions=panel.opening.contributions(2),
+        )
+    )
+    meeting = _open(panel, buyer_agent, responses=_all_present(panel))
+    item = add_item(meeting, kind="opening", consultation=sealed.consultation)
+    with pytest.raises(DomainError) as refused:
+        session.open_bids(
+            acting_user=buyer_agent,
+            meeting=meeting,
+            item=item,
+            passphrases={user.pk: panel.passphrase(user) for user in (panel.president, panel.second)},
+        )
+    assert "hors de cette séance" in str(refused.value)
+    assert [entry["name"] for entry in session.opened_companies(item)] == ["Toitures de Bourgogne"]

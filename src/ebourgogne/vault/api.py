@@ -15,6 +15,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from ninja import Router, Schema
 from ninja.errors import HttpError
 
@@ -47,7 +48,7 @@ class DocumentOut(Schema):
 
 def _company(organisation: Any) -> None:
     if not organisation.is_company:
-        raise HttpError(404, "Organisation introuvable.")
+        raise HttpError(404, _("Organisation introuvable."))
 
 
 @router.get("/{org_slug}/vault/documents", response={200: list[DocumentOut], **ERRORS}, summary="The vault's documents")
@@ -88,8 +89,11 @@ def document_content(request: HttpRequest, organisation: Any, document_id: int):
     _company(organisation)
     document = selectors.document_of(company=organisation, pk=document_id)
     if document is None or document.current_version_id is None:
-        raise HttpError(404, "Document introuvable.")
+        raise HttpError(404, _("Ce document n'existe pas."))
     response = stream_version(request, document.current_version, organisation=organisation)
     if response.status_code != 200:
-        raise HttpError(response.status_code, "Le fichier conservé pour ce document est endommagé.")
+        raise HttpError(
+            response.status_code,
+            _("Le fichier conservé pour ce document est endommagé ou incomplet : il ne peut pas être délivré."),
+        )
     return response

@@ -40,7 +40,9 @@ def test_once_per_threshold(smtp_server, client, company, company_admin, company
 
     with at("2026-05-01"):
         sign_in(client, company_admin)
-        upload(client, company, "urssaf.pdf", pdf_bytes(), doc_type="urssaf", title="URSSAF S1", valid_until="2026-07-31")
+        upload(
+            client, company, "urssaf.pdf", pdf_bytes(), doc_type="urssaf", title="URSSAF S1", valid_until="2026-07-31"
+        )
     assert run_job("2026-06-30") == {"sent": 0, "documents": 0}  # 31 days before
     assert run_job("2026-07-01") == {"sent": 2, "documents": 1}  # 30 days: the admin and the member
     messages = smtp_server.wait_for(2)
@@ -79,7 +81,15 @@ def test_a_document_added_late_gets_the_nearest_reminder_only(company, company_a
 
     with at("2026-07-26"):
         sign_in(client, company_admin)
-        upload(client, company, "assurance.pdf", pdf_bytes(), doc_type="insurance", title="RC pro", valid_until="2026-07-31")
+        upload(
+            client,
+            company,
+            "assurance.pdf",
+            pdf_bytes(),
+            doc_type="insurance",
+            title="RC pro",
+            valid_until="2026-07-31",
+        )
     assert run_job("2026-07-26") == {"sent": 1, "documents": 1}
     assert smtp_server.wait_for(1)[0]["Subject"] == "Coffre-fort : « RC pro » expire dans 5 jours"
     assert run_job("2026-07-27")["sent"] == 0
@@ -87,7 +97,9 @@ def test_a_document_added_late_gets_the_nearest_reminder_only(company, company_a
         assert sorted(ReminderSent.objects.values_list("threshold_days", flat=True)) == [7, 30]
 
 
-def test_the_thresholds_are_a_setting_and_deleted_documents_are_left_alone(settings, company, company_admin, client, vault_dir):
+def test_the_thresholds_are_a_setting_and_deleted_documents_are_left_alone(
+    settings, company, company_admin, client, vault_dir
+):
     from ebourgogne.testing.factories import sign_in
 
     settings.VAULT_REMINDER_DAYS = [15]

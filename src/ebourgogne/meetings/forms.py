@@ -9,11 +9,26 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from ebourgogne.commissions.forms import add_service_errors  # noqa: F401 (re-exported for the views)
 from ebourgogne.consultations.forms import ParisDateTimeField
 from ebourgogne.core.clock import PARIS
+from ebourgogne.core.errors import DomainError
 from ebourgogne.meetings.models import AgendaItemKind
 from ebourgogne.meetings.services import ITEM_TITLE_MAX, PLACE_MAX, TEXT_MAX, TITLE_MAX, VIDEO_URL_MAX
+from ebourgogne.organisations.services import InvalidData
+
+# The services' field names that the forms spell otherwise.
+FIELD_NAMES = {"ends_at": "ends_time"}
+
+
+def add_service_errors(form: forms.Form, error: DomainError) -> None:
+    """Put a service's refusal on the form: on its field when the form has it, at the top otherwise."""
+    if isinstance(error, InvalidData):
+        for field, messages in error.errors.items():
+            field = FIELD_NAMES.get(field, field)
+            for message in messages:
+                form.add_error(field if field in form.fields else None, message)
+    else:
+        form.add_error(None, error.message)
 
 
 class MeetingForm(forms.Form):

@@ -453,3 +453,14 @@ def test_the_convocation_delay_is_set_on_the_commission(client, buyer, buyer_adm
             acting_user=buyer_admin, commission=commission, **data, convocation_delay_days=61
         )
     assert "convocation_delay_days" in refused.value.errors
+
+
+def test_an_end_before_the_start_is_shown_on_the_end_field(client, buyer, buyer_agent, commission):
+    sign_in(client, buyer_agent)
+    starts = dt.datetime.combine(clock.today_local() + dt.timedelta(days=15), dt.time(14, 30), tzinfo=PARIS)
+    response = client.post(
+        reverse("meetings:create", args=[buyer.slug]),
+        {"commission": commission.pk, "title": "CAO", **_paris_fields(starts), "ends_time": "09:00", "place": "Salle"},
+    )
+    assert response.status_code == 400
+    assert response.context["form"].errors["ends_time"] == ["La fin prévue doit suivre le début de la séance."]

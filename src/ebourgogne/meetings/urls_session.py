@@ -9,6 +9,11 @@ urlpatterns: list = [
     path("<int:pk>/seance/ouvrir/", views_session.session_open, name="session_open"),
     path("<int:pk>/seance/presences/", views_session.attendance, name="session_attendance"),
     path("<int:pk>/seance/points/<int:item_pk>/ouverture/", views_session.open_bids, name="session_open_bids"),
+    path(
+        "<int:pk>/seance/points/<int:item_pk>/ouverture/avancement/",
+        views_session.opening_progress,
+        name="session_opening_progress",
+    ),
     path("<int:pk>/seance/points/<int:item_pk>/decisions/", views_session.decision, name="session_decision"),
     path("<int:pk>/seance/clore/", views_session.close, name="session_close"),
     path(

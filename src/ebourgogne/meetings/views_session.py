@@ -147,6 +147,7 @@ class ItemPanel:
     form: DecisionForm | None
     error: str = ""
     opening_error: str = ""
+    progress: dict[str, int] | None = None
     companies: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -215,6 +216,9 @@ def _panels(
                 error=errors.get(item.pk, ""),
                 opening_error=errors.get(-item.pk, ""),
                 companies=companies,
+                progress=opening_progress_of(item.opening)
+                if is_opening and item.opening_id and item.opening.state == "running"
+                else None,
             )
         )
     return panels
@@ -346,6 +350,40 @@ def open_bids(request: HttpRequest, organisation: Any, pk: int, item_pk: int) ->
         return _render(request, organisation, meeting, status=_status(error), item_errors={-item.pk: str(error)})
     messages.success(request, _("Les phrases secrètes sont justes : l'ouverture des plis a commencé."))
     return redirect(session_url(meeting) + f"#point-{item.pk}")
+
+
+def opening_progress_of(opening: Any) -> dict[str, int]:
+    from ebourgogne.tenders.models import BidFile, OpenedFile
+
+    planned = opening.report.get("plan", {}).get("bids", [])
+    with scopes_disabled():
+        total = BidFile.objects.filter(bid_id__in=planned).count()
+        done = OpenedFile.objects.filter(opening=opening).count()
+    return {"total": total, "done": done, "percent": int(100 * done / total) if total else 100}
+
+
+@organisation_view(VIEW)
+@require_GET
+def opening_progress(request: HttpRequest, organisation: Any, pk: int, item_pk: int) -> HttpResponse:
+    """The progress of the item's opening (polled by htmx while it runs; once over, back to the page)."""
+    meeting = _meeting(request, organisation, pk)
+    item = _item(meeting, item_pk)
+    running = session.opening_state(item) == "running"
+    back = session_url(meeting) + f"#point-{item.pk}"
+    if not running:
+        if request.headers.get("HX-Request"):
+            response = HttpResponse(status=204)
+            response["HX-Redirect"] = back
+            return response
+        return redirect(back)
+    context = {
+        "organisation": organisation,
+        "meeting": meeting,
+        "item": item,
+        "progress": opening_progress_of(item.opening),
+        "session_url": session_url(meeting),
+    }
+    return render(request, "meetings/session_progress.html", context)
 
 
 @organisation_view(VIEW)

@@ -17,7 +17,7 @@ from ebourgogne.meetings import session
 from ebourgogne.meetings.models import Decision, Meeting, MeetingState
 from ebourgogne.meetings.tests.test_session_helpers import attendance_of, convened_meeting, make_panel
 from ebourgogne.tenders.models import Opening
-from ebourgogne.tenders.tests.opening_helpers import deposit
+from ebourgogne.tenders.tests.opening_helpers import deposit, run_jobs
 from ebourgogne.testing.factories import CompanyFactory, sign_in
 from ebourgogne.testing.meetings import add_item
 from ebourgogne.testing.sealing import opening_commission, sealed_consultation
@@ -205,6 +205,17 @@ def test_passphrases_typed_in_session(client, panel, buyer, buyer_agent, django_
         )
     assert ok.status_code == 302
     assert "Ouverture en cours." in _text(client.get(_url(meeting)))
+    progress_url = _url(meeting, "session_opening_progress", item.pk)
+    polled = client.get(progress_url, headers={"HX-Request": "true"})
+    assert polled.status_code == 200
+    assert "0 fichier(s) déchiffré(s) sur 1." in _text(polled)
+    with scopes_disabled():
+        run_jobs(Opening.objects.get())
+    done = client.get(progress_url, headers={"HX-Request": "true"})
+    assert done.status_code == 204
+    assert done["HX-Redirect"].endswith(f"#point-{item.pk}")
+    assert client.get(progress_url).status_code == 302
+    assert "Procès-verbal d'ouverture" in _text(client.get(_url(meeting)))
 
 
 def test_close_without_quorum_from_the_page(client, panel, buyer_agent):

@@ -90,22 +90,43 @@ class AwardFact:
 
 
 def awards_available() -> bool:
-    """True when the awards app records award decisions (issue 7, built in parallel)."""
+    """True when the awards app records award decisions (`awards.Award`)."""
     from django.apps import apps
 
     try:
-        apps.get_model("awards", "AwardDecision")
+        apps.get_model("awards", "Award")
     except LookupError:
         return False
     return True
 
 
 def award_facts(organisation_id: int | None = None) -> dict[int, list[AwardFact]]:
-    """The award decisions of the consultations (of one buyer, or all), by consultation id. Empty while
-    the awards app has no decisions model (the pages then say the figures are not available yet)."""
+    """The award decisions (outcome "awarded", one per lot or per consultation without lots) of the
+    consultations of one buyer, or of all, by consultation id: when decided, whether the winner's company
+    is an SME, and when the award letter was sent to the winner through the platform (its notification).
+    Unsuccessful and abandoned outcomes have no winner and no award delay: they are not counted here."""
     if not awards_available():
         return {}
-    return {}  # pragma: no cover - replaced once the awards models land
+    from django.db.models import OuterRef, Subquery
+
+    from ebourgogne.awards.models import Award, Letter, LetterKind, Outcome
+
+    sent = (
+        Letter.objects.filter(award=OuterRef("pk"), kind=LetterKind.AWARD, sent_at__isnull=False)
+        .order_by("sent_at")
+        .values("sent_at")[:1]
+    )
+    awards = Award.objects.filter(outcome=Outcome.AWARDED, winner__isnull=False)
+    if organisation_id is not None:
+        awards = awards.filter(evaluation__consultation__organisation_id=organisation_id)
+    facts: dict[int, list[AwardFact]] = defaultdict(list)
+    for consultation_id, decided_at, is_sme, notified_at in (
+        awards.annotate(notified=Subquery(sent))
+        .values_list("evaluation__consultation_id", "decided_at", "winner__bid__company__is_sme", "notified")
+        .iterator(chunk_size=5000)
+    ):
+        facts[consultation_id].append(AwardFact(decided_at, bool(is_sme), notified_at))
+    return facts
 
 
 @dataclass

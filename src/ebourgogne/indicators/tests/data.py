@@ -10,10 +10,14 @@ Buyer A: A1 (March, open, 45, deadline +30 d, passed): S1 twice (first supersede
          never counted.
   -> published 4 (March 1, April 2, May 1), closed 2, bids 2 (SME 1), distribution 0:1 2:1,
      downloads 2, answer days (30+30+60+30)/4 = 37.5, procedures open 2 / MAPA 2, CPV 45: 3, 72: 1.
-Buyer B: B1 (April, open, 45, +20 d, awarded): S1, S2, N1 -> 3 bids, 2 SME; 1 download.
-Buyer C: C1 (March, MAPA, 72, +30 d, closed): N1 -> 1 bid, 0 SME.
+Buyer B: B1 (April, open, 45, +20 d, awarded): S1, S2, N1 -> 3 bids, 2 SME; 1 download; awarded to S2 (SME)
+         10 days after the deadline, award letter sent 2 days later.
+Buyer C: C1 (March, MAPA, 72, +30 d, closed): N1 -> 1 bid, 0 SME; awarded to N1 20 days after the deadline,
+         letter not sent yet.
 Department 21 = A + B: published 5, closed 3, bids 5, SME 3 (60 %), mean 5/3, answer (150+20)/5 = 34 days.
-Region = A + B + C: published 6, closed 4, bids 6, SME 3 (50 %), answer 200/6 days, distribution 0,1,2,3: 1 each.
+           Winners 1, SME winners 100 %, deadline -> award 10 days, award -> notification 2 days.
+Region = A + B + C: published 6, closed 4, bids 6, SME 3 (50 %), answer 200/6 days, distribution 0,1,2,3: 1 each;
+         winners 2, SME winners 50 %, deadline -> award (10+20)/2 = 15 days, award -> notification 2 days (1 sent).
 """
 
 from __future__ import annotations
@@ -84,6 +88,30 @@ def _downloads(consultation, count):
         )
 
 
+def _award(consultation, bid, *, decided_days, notified_days):
+    """An award decision won by `bid`, `decided_days` after the deadline; the award letter sent
+    `notified_days` after the decision (None: not sent)."""
+    from ebourgogne.awards.models import Award, Evaluation, Letter, Offer
+
+    evaluation = Evaluation.objects.create(consultation=consultation)
+    offer = Offer.objects.create(evaluation=evaluation, bid=bid, price=100000)
+    decided = consultation.bids_deadline + dt.timedelta(days=decided_days)
+    award = Award.objects.create(evaluation=evaluation, outcome="awarded", winner=offer, decided_at=decided)
+    Letter.objects.create(
+        award=award,
+        consultation=consultation,
+        company=bid.company,
+        bid=bid,
+        kind="award",
+        subject="Attribution",
+        storage_name="letters/x.pdf",
+        sha256="0" * 64,
+        size=1,
+        created_at=decided,
+        sent_at=None if notified_days is None else decided + dt.timedelta(days=notified_days),
+    )
+
+
 def build() -> World:
     with scopes_disabled():
         a = BuyerFactory(name="Commune de Beaune", slug="commune-de-beaune", department="21")
@@ -109,9 +137,11 @@ def build() -> World:
         _bid(practice, s1, 1)
         _bid(practice, n1, 2)
         _bid(b1, s1, 1)
-        _bid(b1, s2, 2)
+        b1_s2 = _bid(b1, s2, 2)
         _bid(b1, n1, 3)
-        _bid(c1, n1, 1)
+        c1_n1 = _bid(c1, n1, 1)
+        _award(b1, b1_s2, decided_days=10, notified_days=2)
+        _award(c1, c1_n1, decided_days=20, notified_days=None)
         _downloads(a1, 2)
         _downloads(b1, 1)
         _downloads(practice, 5)

@@ -105,15 +105,32 @@ def test_period_form_defaults_and_errors(clock_now):
         assert period.end == dt.date(2026, 6, 1)  # the default period is shown with the message
 
 
-def test_awards_not_available_yet_is_said_plainly(world):
+def test_award_figures_from_the_awards_app(world):
+    region = _board(REGION)
+    assert (region.totals["winners"], region.totals["sme_winners"]) == (2, 1)
+    assert _rows(region, "sme")[1] == ["PME parmi les attributaires (%)", 50.0]
+    assert _rows(region, "delays")[1:] == [
+        ["Date limite → attribution (jours)", 15.0],
+        ["Attribution → notification (jours)", 2.0],
+    ]
+    assert "50 % des attributaires sont des PME." in region.figure("sme").summary
+    department = selectors.dashboard(department_key("21"), H1)
+    assert _rows(department, "sme")[1][1] == 100.0
+    assert [row[1] for row in _rows(department, "delays")[1:]] == [10.0, 2.0]
+    buyer = selectors.dashboard(buyer_key(world.a.pk), H1)
+    assert _rows(buyer, "sme")[1][1] == "—"  # no award yet
+    amendments = region.figure("amendments")
+    assert not amendments.available and amendments.summary.startswith("Pas encore disponible")
+
+
+def test_awards_not_available_is_said_plainly(world, monkeypatch):
+    monkeypatch.setattr(services, "awards_available", lambda: False)
+    monkeypatch.setattr(selectors, "awards_available", lambda: False)
     board = _board(REGION)
-    if services.awards_available():
-        pytest.skip("the awards app records decisions")
+    assert board.totals["winners"] == 0
     assert "pas encore disponible" in board.figure("sme").summary
     assert _rows(board, "delays")[1][1] == "pas encore disponible"
     assert _rows(board, "sme")[1][1] == "pas encore disponible"
-    amendments = board.figure("amendments")
-    assert not amendments.available and amendments.summary.startswith("Pas encore disponible")
 
 
 def test_refresh_job_records_freshness_and_follows_changes(world):

@@ -34,6 +34,7 @@ for other scripts the candidates may miss an alert filed under a keyword (verifi
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -106,6 +107,16 @@ ALERT_FIELDS = (
 )
 
 
+_JSON_FIELDS = frozenset({"departments", "buyers", "procedures", "contract_types", "cpv_codes", "terms"})
+
+
+def _plain(name: str, value):
+    """A column read with a plain cursor: JSON is text on SQLite, already decoded on PostgreSQL."""
+    if name in _JSON_FIELDS and isinstance(value, str):
+        return json.loads(value)
+    return value
+
+
 def compile_row(row) -> Compiled:
     pk, departments, buyers, procedures, contract_types, cpv_codes, q, terms, value_min, value_max = row
     prefixes = sorted({cpv_prefix(code) for code in cpv_codes or []})
@@ -118,8 +129,8 @@ def compile_row(row) -> Compiled:
         cpv_prefixes=tuple(prefixes),
         has_words=bool(text.query_words(q)),
         terms=tuple(terms or ()),
-        value_min=None if value_min is None else Decimal(value_min),
-        value_max=None if value_max is None else Decimal(value_max),
+        value_min=None if value_min is None else Decimal(str(value_min)),
+        value_max=None if value_max is None else Decimal(str(value_max)),
     )
 
 
@@ -355,25 +366,42 @@ class Percolator:
         self.candidates_seen = 0
 
     def candidates(self, facts: Facts) -> set[int]:
+        """The ids of the alerts filed under one of the consultation's keys (plain SQL: this runs for every
+        consultation published or changed, with a few hundred keys)."""
         from ebourgogne.alerts.models import AlertKey
 
+        table = AlertKey._meta.db_table
         keys = facts.keys()
         found: set[int] = set()
-        for start in range(0, len(keys), CHUNK):
-            found.update(
-                AlertKey.objects.filter(key__in=keys[start : start + CHUNK]).values_list("alert_id", flat=True)
-            )
+        with connection.cursor() as cursor:
+            for start in range(0, len(keys), CHUNK):
+                part = keys[start : start + CHUNK]
+                marks = ", ".join(["%s"] * len(part))
+                cursor.execute(f"SELECT alert_id FROM {table} WHERE key IN ({marks})", part)  # noqa: S608
+                found.update(row[0] for row in cursor.fetchall())
         return found
 
     def _load(self, alert_ids: set[int]) -> None:
         from ebourgogne.alerts.models import Alert
 
         missing = sorted(alert_ids - self.compiled.keys())
-        for start in range(0, len(missing), CHUNK):
-            for row in Alert.objects.filter(pk__in=missing[start : start + CHUNK], is_active=True).values_list(
-                *ALERT_FIELDS
-            ):
-                self.compiled[row[0]] = compile_row(row)
+        if not missing:
+            return
+        fields = [Alert._meta.get_field(name) for name in ALERT_FIELDS]
+        columns = ", ".join(field.column for field in fields)
+        table = Alert._meta.db_table
+        with connection.cursor() as cursor:
+            for start in range(0, len(missing), CHUNK):
+                part = missing[start : start + CHUNK]
+                marks = ", ".join(["%s"] * len(part))
+                cursor.execute(
+                    f"SELECT {columns} FROM {table} WHERE is_active AND id IN ({marks})",  # noqa: S608
+                    part,
+                )
+                for row in cursor.fetchall():
+                    self.compiled[row[0]] = compile_row(
+                        tuple(_plain(name, value) for name, value in zip(ALERT_FIELDS, row, strict=True))
+                    )
 
     def match(self, consultation_ids: Iterable[int], *, now: dt.datetime | None = None) -> dict[int, list[int]]:
         """{consultation id: sorted ids of the active alerts it matches} for the indexed consultations."""

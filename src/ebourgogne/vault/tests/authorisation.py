@@ -92,7 +92,7 @@ OPERATIONS = [
         organisation=lambda w: w.company,
         url=lambda w: reverse("vault:version_add", args=[w.company.slug, _document(w).pk]),
         data=lambda w: {"file": _file("kbis-2.pdf")},
-        snapshot=_documents,
+        snapshot=lambda w: (_document(w), _documents(w))[1],
     ),
     Operation(
         name="vault.delete",
@@ -101,7 +101,7 @@ OPERATIONS = [
         permission="vault.manage",
         organisation=lambda w: w.company,
         url=lambda w: reverse("vault:delete", args=[w.company.slug, _document(w).pk]),
-        snapshot=_documents,
+        snapshot=lambda w: (_document(w), _documents(w))[1],
     ),
     Operation(
         name="vault.grant_create",
@@ -111,7 +111,7 @@ OPERATIONS = [
         organisation=lambda w: w.company,
         url=lambda w: (_document(w), reverse("vault:grant_create", args=[w.company.slug]))[1],
         data=lambda w: {"consultation": str(w.extra["vault.consultation"].pk), "all_documents": "on"},
-        snapshot=_grants,
+        snapshot=lambda w: (_document(w), _grants(w))[1],
     ),
     Operation(
         name="vault.grant_revoke",
@@ -120,6 +120,6 @@ OPERATIONS = [
         permission="vault.grant",
         organisation=lambda w: w.company,
         url=lambda w: reverse("vault:grant_revoke", args=[w.company.slug, _grant(w).pk]),
-        snapshot=_grants,
+        snapshot=lambda w: (_grant(w), _grants(w))[1],
     ),
 ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Router, Schema
 from ninja.errors import HttpError
 
@@ -87,7 +88,7 @@ def region(request: HttpRequest) -> dict:
 @public(reason="open figures of a department: sums over its buyers, no per-company data")
 def department(request: HttpRequest, code: str) -> dict:
     if code not in DEPARTMENTS:
-        raise HttpError(404, "Département inconnu.")
+        raise HttpError(404, _("Département inconnu."))
     return _dashboard(request, department_key(code))
 
 
@@ -100,5 +101,5 @@ def department(request: HttpRequest, code: str) -> dict:
 @organisation_api("indicators.view")
 def buyer(request: HttpRequest, organisation) -> dict:
     if not organisation.is_buyer:
-        raise HttpError(404, "Organisation introuvable.")
+        raise HttpError(404, _("Organisation introuvable."))
     return _dashboard(request, buyer_key(organisation.pk))

@@ -101,9 +101,9 @@ def _percent(part: float, whole: float) -> float | None:
     return None if not whole else 100.0 * part / whole
 
 
-def _trend_sentence(values: list[int], months: list[dt.date], what: str) -> str:
+def _trend_sentence(values: list[int], months: list[dt.date], what: str, empty: str) -> str:
     if not values or not sum(values):
-        return _("Aucune %(what)s sur la période.") % {"what": what}
+        return empty
     peak = max(range(len(values)), key=lambda index: values[index])
     peak_text = _("pic en %(month)s (%(value)s)") % {"month": month_label(months[peak]), "value": fmt(values[peak])}
     half = len(values) // 2
@@ -183,7 +183,9 @@ def dashboard(scope_key: str, period: Period) -> Dashboard:
 def _published(months, per_month) -> Figure:
     values = [per_month.get(month, {}).get("published", 0) for month in months]
     title = _("Consultations publiées par mois")
-    summary = _trend_sentence(values, months, _("consultations publiées"))
+    summary = _trend_sentence(
+        values, months, _("consultations publiées"), _("Aucune consultation publiée sur la période.")
+    )
     return Figure(
         key="publications",
         title=title,
@@ -244,7 +246,9 @@ def _procedures(counts: dict[str, int], total: int) -> Figure:
 def _downloads(months, per_month) -> Figure:
     values = [per_month.get(month, {}).get("downloads", 0) for month in months]
     title = _("Téléchargements du DCE, par mois de publication")
-    summary = _trend_sentence(values, months, _("téléchargements du DCE"))
+    summary = _trend_sentence(
+        values, months, _("téléchargements du DCE"), _("Aucun téléchargement du DCE sur la période.")
+    )
     return Figure(
         key="downloads",
         title=title,

@@ -398,7 +398,7 @@ def _locked(convocation: Convocation, acting_user: Any) -> Convocation:
         raise NotFound(_("Convocation introuvable."))
     with scopes_disabled():
         locked = (
-            Convocation.objects.select_for_update()
+            Convocation.objects.select_for_update(of=("self",), no_key=True)
             .select_related("meeting", "meeting__commission", "meeting__organisation", "user", "member")
             .get(pk=convocation.pk)
         )

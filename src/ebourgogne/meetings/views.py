@@ -21,6 +21,7 @@ from ebourgogne.core.errors import DomainError
 from ebourgogne.meetings import forms, selectors, services
 from ebourgogne.meetings.models import Meeting, MeetingState, Response
 from ebourgogne.organisations.models import Organisation
+from ebourgogne.organisations.roles import PERMISSIONS, roles_grant
 
 ERROR_STATUS = {"not_found": 404, "forbidden": 403, "too_large": 413}
 
@@ -54,9 +55,11 @@ def _detail_url(meeting: Meeting) -> str:
 
 
 def _context(request: HttpRequest, organisation: Organisation, **extra: Any) -> dict[str, Any]:
+    roles = getattr(request, "organisation_roles", set())
     return {
         "organisation": organisation,
-        "can_manage": selectors.can_manage(request.user, organisation),
+        "can": {name.replace(".", "_"): roles_grant(roles, name) for name in PERMISSIONS},
+        "can_manage": roles_grant(roles, selectors.MANAGE),
         **extra,
     }
 

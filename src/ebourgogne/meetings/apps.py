@@ -29,5 +29,6 @@ class MeetingsConfig(AppConfig):
                 "meeting.convocation.answered": _("Convocation : réponse du membre"),
                 "meeting.minutes.generated": _("Procès-verbal généré"),
                 "meeting.minutes.signed": _("Procès-verbal signé"),
+                "meeting.opening.started": _("Ouverture des plis en séance"),
             }
         )

@@ -89,7 +89,7 @@ OPERATIONS = [
         permission="awards.manage",
         url=lambda w: _url("admission", w, _opened(w).bids[0].pk),
         data=lambda w: {"decision": "rejected", "reason": "Kbis absent"},
-        snapshot=_snapshot,
+        snapshot=lambda w: (_opened(w), _snapshot(w))[1],
     ),
     Operation(
         name="awards.criteria",
@@ -103,7 +103,7 @@ OPERATIONS = [
             "quality": "Valeur technique ; 60",
             "low_ratio": "0,8",
         },
-        snapshot=_snapshot,
+        snapshot=lambda w: (_ensure(w), _snapshot(w))[1],
     ),
     Operation(
         name="awards.price",
@@ -112,7 +112,7 @@ OPERATIONS = [
         permission="awards.manage",
         url=lambda w: _url("price", w, _ready(w).pk, w.extra["awards.offers"][0].pk),
         data=lambda w: {"price": "95"},
-        snapshot=_snapshot,
+        snapshot=lambda w: (_ready(w), _snapshot(w))[1],
     ),
     Operation(
         name="awards.low",
@@ -121,7 +121,7 @@ OPERATIONS = [
         permission="awards.manage",
         url=lambda w: _url("low", w, _ready(w).pk, w.extra["awards.offers"][2].pk),
         data=lambda w: {"outcome": "requested", "note": ""},
-        snapshot=_snapshot,
+        snapshot=lambda w: (_ready(w), _snapshot(w))[1],
     ),
     Operation(
         name="awards.decide",
@@ -130,7 +130,7 @@ OPERATIONS = [
         permission="awards.manage",
         url=lambda w: _url("decide", w, _ready(w).pk),
         data=lambda w: {"outcome": "unsuccessful", "reason": "Offres inacceptables"},
-        snapshot=_snapshot,
+        snapshot=lambda w: (_ready(w), _snapshot(w))[1],
     ),
     Operation(
         name="awards.send_letters",
@@ -138,7 +138,7 @@ OPERATIONS = [
         method="POST",
         permission="awards.manage",
         url=lambda w: _url("send_letters", w, _decided(w).evaluation_id),
-        snapshot=_snapshot,
+        snapshot=lambda w: (_decided(w), _snapshot(w))[1],
     ),
 ]
 

@@ -34,7 +34,8 @@ def cpv_code(db):
 
 def test_award_path_and_the_company_reads_its_letter(browser_page, browser_sign_in):
     page = browser_page
-    page.set_default_timeout(60_000)
+    page.set_default_timeout(120_000)  # a long scenario on a shared, loaded 2-core machine
+    page.set_default_navigation_timeout(180_000)
     buyer = BuyerFactory(name="Commune de Semur", slug="commune-de-semur")
     agent = make_member(buyer, Role.BUYER_AGENT, UserFactory(full_name="Bruno Agent"))
     first = CompanyFactory(name="Menuiserie de l'Auxois", slug="menuiserie-auxois", email="contact@auxois.test")

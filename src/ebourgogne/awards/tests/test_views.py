@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from django.utils.html import escape
 from django_scopes import scopes_disabled
 
 from ebourgogne.awards import selectors, services
@@ -146,7 +147,9 @@ def test_company_letters_read_download_and_isolation(
     sign_in(client, company_member)
     listing = client.get(reverse("awards_company:list", args=[company.slug]))
     assert listing.status_code == 200
-    assert mine.subject in listing.content.decode() and str(theirs.pk) not in [str(mine.pk)]
+    assert escape(mine.subject) in listing.content.decode()
+    assert f"/courriers/{mine.pk}/" in listing.content.decode()
+    assert f"/courriers/{theirs.pk}/" not in listing.content.decode()
     # Another company's letter under our slug, and our letter under theirs: 404.
     assert client.get(reverse("awards_company:letter", args=[company.slug, theirs.pk])).status_code == 404
     assert client.get(reverse("awards_company:letter", args=[rivals[0].slug, theirs.pk])).status_code == 404
@@ -188,3 +191,18 @@ def test_public_outcome_include(client, buyer, buyer_agent, company, rivals):
         Context({"consultation": made.consultation})
     )
     assert "Issue de la procédure" in html and "Attribué" in html and "Bâtiments du Morvan" in html
+
+
+def test_api_ranking_and_letters(client, opened, buyer, buyer_agent, company, company_member, outsider):
+    sent = _sent(opened, buyer_agent)
+    sign_in(client, buyer_agent)
+    answer = client.get(f"/api/v1/awards/{buyer.slug}/consultations/{opened.consultation.pk}/ranking")
+    assert answer.status_code == 200
+    [evaluation] = answer.json()
+    assert evaluation["outcome"] == "awarded" and evaluation["winner"] == "Bâtiments du Morvan"
+    assert [(row["rank"], row["total"]) for row in evaluation["ranking"]] == [(1, "100.00"), (2, "50.00"), (3, "33.33")]
+    sign_in(client, outsider)
+    assert client.get(f"/api/v1/awards/{buyer.slug}/consultations/{opened.consultation.pk}/ranking").status_code == 404
+    sign_in(client, company_member)
+    letters = client.get(f"/api/v1/awards/{company.slug}/letters").json()
+    assert [item["id"] for item in letters] == [next(letter.pk for letter in sent if letter.company_id == company.pk)]

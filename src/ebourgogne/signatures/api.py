@@ -9,11 +9,12 @@ import datetime as dt
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
 
+from ebourgogne.apitokens.auth import api_auth
 from ebourgogne.consultations.api import ErrorOut
 from ebourgogne.core.access import authenticated
 from ebourgogne.signatures import selectors
 
-router = Router(tags=["signatures"])
+router = Router(tags=["signatures"], auth=api_auth)
 
 
 class CertificateOut(Schema):

@@ -247,3 +247,7 @@ def test_refusal_in_english(client, person):
     page = answer.content.decode()
     assert "The certificate&#x27;s password is wrong" in page or "The certificate's password is wrong" in page
     assert "My signing certificates" in page
+
+
+def test_api_refuses_anonymous(client):
+    assert client.get("/api/v1/signatures/certificates").status_code == 401

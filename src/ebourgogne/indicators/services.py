@@ -210,6 +210,8 @@ def _accumulate(organisation_id: int | None, now: dt.datetime) -> dict[tuple[int
             if fact.notified_at is not None:
                 figures["notification_seconds"] += int((fact.notified_at - fact.decided_at).total_seconds())
                 figures["notification_count"] += 1
+    bid_stream.close()  # the bids and downloads of consultations not counted (drafts, practice) are left unread
+    download_stream.close()
     return months
 
 

@@ -16,7 +16,7 @@ from ebourgogne.testing.factories import UserFactory, make_member
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_dashboards_are_accessible(browser_page, browser_sign_in):
+def test_dashboards_are_accessible(browser_page, browser_sign_in, client):
     page = browser_page
     for code, label in (("45000000", "Travaux de construction"), ("72000000", "Services informatiques")):
         # transactional tests flush the codes the migration loaded
@@ -27,6 +27,9 @@ def test_dashboards_are_accessible(browser_page, browser_sign_in):
     services.refresh_all()
     admin = make_member(world.a, Role.BUYER_ADMIN, UserFactory(full_name="Alice Acheteuse"))
 
+    # The first request imports the whole URL configuration: on a loaded 2-core machine that alone can
+    # outlast the browser's navigation timeout, so it is made here, outside the browser.
+    assert client.get("/indicateurs/").status_code == 200
     browser_sign_in(page, admin)
     page.goto(f"/organisations/{world.a.slug}/indicateurs/?du=2026-01&au=2026-06")
     expect(page.get_by_role("heading", name="Consultations publiées par mois")).to_have_count(1)

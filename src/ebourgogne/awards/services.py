@@ -910,11 +910,6 @@ def letters_send(*, acting_user: Any, award: Award, request: Any = None) -> list
         },
         request=request,
     )
-    from ebourgogne.consultations import signals
-
-    signals.consultation_changed.send(
-        sender=Consultation, consultation=consultation, changes={"awards": ("", "letters")}
-    )
     return sent
 
 

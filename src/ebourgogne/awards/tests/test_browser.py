@@ -63,7 +63,7 @@ def test_award_path_and_the_company_reads_its_letter(browser_page, browser_sign_
         "Valeur technique ; 50\n- Méthode ; 30"
     )
     page.get_by_role("button", name="Enregistrer les critères").click()
-    expect(page.get_by_text("totalisent 20 points au lieu des 50 points")).to_have_count(1)
+    expect(page.get_by_text("totalisent 30 points au lieu des 50 points")).to_have_count(1)
     assert_accessible(page, context="criteria refused")
     page.get_by_label("Pondération du prix (points sur 100)").fill("40")
     page.get_by_label("Autres critères (un par ligne : intitulé ; points)").fill(

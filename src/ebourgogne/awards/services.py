@@ -840,7 +840,9 @@ def letters_send(*, acting_user: Any, award: Award, request: Any = None) -> list
     _require(acting_user, consultation.organisation)
     with scopes_disabled():
         award = (
-            Award.objects.select_for_update().select_related("evaluation__lot", "winner__bid__company").get(pk=award.pk)
+            Award.objects.select_for_update(of=("self",))
+            .select_related("evaluation__lot", "winner__bid__company")
+            .get(pk=award.pk)
         )
     if award.letters_sent_at is not None:
         raise DomainError(_("Les courriers de cette décision sont déjà envoyés."), code="already_sent")

@@ -127,7 +127,7 @@ def compile_row(row) -> Compiled:
         procedures=frozenset(procedures or ()),
         contract_types=frozenset(contract_types or ()),
         cpv_prefixes=tuple(prefixes),
-        has_words=bool(text.query_words(q)),
+        has_words=bool(terms) or bool(q and text.query_words(q)),
         terms=tuple(terms or ()),
         value_min=None if value_min is None else Decimal(str(value_min)),
         value_max=None if value_max is None else Decimal(str(value_max)),
@@ -138,24 +138,18 @@ def compile_alert(alert) -> Compiled:
     return compile_row(tuple(getattr(alert, name) for name in ALERT_FIELDS))
 
 
-# Pairs of criteria a key may combine: at least one of them has a single value on a consultation (its
-# buyer, department, procedure, contract type), so a consultation has a few hundred keys, not thousands
-# (its CPV ancestors times its words would be).
+# Pairs of criteria a key may combine: one of them is the buyer or the department (single values on a
+# consultation, and selective), so a consultation has a few hundred keys, not thousands (its CPV
+# ancestors times its words would be).
 PAIRS = (
     ("b", "c"),
-    ("b", "k"),
     ("b", "d"),
     ("b", "p"),
     ("b", "t"),
     ("c", "d"),
-    ("c", "p"),
-    ("c", "t"),
     ("k", "d"),
-    ("k", "p"),
-    ("k", "t"),
     ("d", "p"),
     ("d", "t"),
-    ("p", "t"),
 )
 _PAIRS = frozenset(PAIRS)
 

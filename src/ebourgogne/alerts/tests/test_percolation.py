@@ -215,7 +215,7 @@ def test_keys_of_an_alert(subscriber):
     # CPV 45200000 is a group (3 significant digits): the keyword is the better anchor, with the departments.
     assert sorted(keys) == [f"k:{term}|d:21", f"k:{term}|d:58"]
     precise = new_alert(subscriber, q="voirie", cpv_codes=["45233140"], procedures=["open"])
-    assert percolation.alert_keys(percolation.compile_alert(precise)) == ["c:4523314|p:open"]
+    assert percolation.alert_keys(percolation.compile_alert(precise)) == ["c:4523314"]  # (c, p): not a pair
     value_only = new_alert(subscriber, value_min="1000")
     assert percolation.alert_keys(percolation.compile_alert(value_only)) == ["*"]
     assert connection.vendor in ("sqlite", "postgresql")

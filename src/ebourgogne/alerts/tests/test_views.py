@@ -192,7 +192,10 @@ def test_tampered_and_expired_unsubscribe_links(client, subscriber, other_subscr
     other = new_alert(other_subscriber, q="voirie")
     token = services.unsubscribe_token(alert)
     tampered = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
-    for bad in (tampered, services.unsubscribe_token(other)[:10] + token[10:], "rien"):
+    # Another alert's payload under this link's signature.
+    swapped = services.unsubscribe_token(other).split(":")[0] + ":" + token.split(":", 1)[1]
+    assert swapped != token
+    for bad in (tampered, swapped, "rien"):
         response = client.post(
             reverse("alerts_public:unsubscribe", args=[bad]),
             ONE_CLICK,
@@ -264,3 +267,30 @@ def test_member_with_several_companies_picks_one(client, subscriber):
     assert Alert.objects.get().company == second
     response = client.post(reverse("alerts:create"), form_data(company="999999"))
     assert response.status_code == 400
+
+
+def test_api_lists_creates_refuses_and_deletes(client, subscriber, other_subscriber):
+    import json
+
+    sign_in(client, subscriber)
+    created = client.post(
+        "/api/v1/alerts/",
+        json.dumps({"name": "Voirie", "q": "voirie", "departments": ["21"], "delivery": "immediate"}),
+        content_type="application/json",
+    )
+    assert created.status_code == 201, created.content
+    body = created.json()
+    assert body["departments"] == ["21"] and body["feed_url"].endswith(".atom")
+    bad = client.post(
+        "/api/v1/alerts/", json.dumps({"name": "Rien", "cpv_codes": ["12345678"]}), content_type="application/json"
+    )
+    assert bad.status_code == 422 and bad.json()["field"] == "cpv_codes"
+    empty = client.post("/api/v1/alerts/", json.dumps({"name": "Rien"}), content_type="application/json")
+    assert empty.status_code == 422 and "sans critère" in empty.json()["detail"]
+    assert [alert["name"] for alert in client.get("/api/v1/alerts/").json()] == ["Voirie"]
+    sign_in(client, other_subscriber)
+    assert client.get("/api/v1/alerts/").json() == []
+    assert client.delete(f"/api/v1/alerts/{body['id']}").status_code == 404
+    sign_in(client, subscriber)
+    assert client.delete(f"/api/v1/alerts/{body['id']}").status_code == 204
+    assert not Alert.objects.exists()

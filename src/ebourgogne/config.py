@@ -154,6 +154,32 @@ _declare(
     "Folder of the sealed bids (their encrypted files and the uploads in progress). Empty: <data folder>/bids. With several app nodes, one volume shared by all of them, with working flock and fsync.",
 )
 
+_declare(
+    "EBOURGOGNE_VAULT_DIR",
+    "",
+    "Folder of the companies' vault files (encrypted at rest). Empty: <data folder>/vault. With several app nodes, one volume shared by all of them.",
+)
+_declare(
+    "EBOURGOGNE_VAULT_PLATFORM_KEY",
+    "",
+    "Secret that wraps each company's vault data key. Empty: derived from EBOURGOGNE_SECRET_KEY. To change it: set the new value, put the old one in EBOURGOGNE_VAULT_PLATFORM_KEY_PREVIOUS, run `ebourgogne vault_rewrap`, then remove the old one.",
+)
+_declare(
+    "EBOURGOGNE_VAULT_PLATFORM_KEY_PREVIOUS",
+    "",
+    "The previous vault platform key, during a key change only (read to unwrap the data keys that `ebourgogne vault_rewrap` has not re-wrapped yet).",
+)
+_declare(
+    "EBOURGOGNE_SIGNATURES_CA_DIR",
+    "",
+    "Folder of the platform's signing CA, which issues signing certificates to members who have none: root.pem, ca.pem and the CA key. Empty: <data folder>/signing-ca, generated on first use. With several nodes, a shared folder.",
+)
+_declare(
+    "EBOURGOGNE_ALERTS_UNSUBSCRIBE_MAILTO",
+    "",
+    "An address that processes unsubscribe requests by e-mail, offered in the List-Unsubscribe header besides the one-click https link. Empty: the https link only.",
+)
+
 
 def env(name: str) -> str:
     """The value of a declared variable, or its default."""

@@ -18,6 +18,13 @@ BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = data_dir()
 # Sealed bids (encrypted files, uploads in progress): tenders.uploads.bids_root(); empty = <DATA_DIR>/bids.
 TENDERS_STORAGE_DIR = env("EBOURGOGNE_BIDS_DIR") or None
+# The companies' vault (encrypted at rest) and the platform's signing CA: <data folder>/vault and
+# <data folder>/signing-ca unless set (shared volumes with several nodes).
+VAULT_STORAGE_DIR = env("EBOURGOGNE_VAULT_DIR") or None
+VAULT_PLATFORM_KEY = env("EBOURGOGNE_VAULT_PLATFORM_KEY")
+VAULT_PLATFORM_KEY_PREVIOUS = env("EBOURGOGNE_VAULT_PLATFORM_KEY_PREVIOUS")
+SIGNATURES_CA_DIR = env("EBOURGOGNE_SIGNATURES_CA_DIR")
+ALERTS_UNSUBSCRIBE_MAILTO = env("EBOURGOGNE_ALERTS_UNSUBSCRIBE_MAILTO")
 
 PRODUCTION = env_bool("EBOURGOGNE_PRODUCTION")
 DEBUG = env_bool("EBOURGOGNE_DEBUG") and not PRODUCTION

@@ -103,6 +103,7 @@ def test_two_files_encrypted_interrupted_resumed_and_deposited(
     page.get_by_role("link", name="Actualiser la page pour vérifier et déposer le pli").click()
     deposit_link = page.get_by_role("link", name="Vérifier et déposer le pli")
     expect(deposit_link).to_be_visible()
+    expect(uploader).to_have_attribute("data-ready", "true")  # the reloaded widget, before it is given a file
 
     page.route("**/api/v1/companies/*/uploads/*", drop_after_first_chunk)
     page.get_by_label("Ajouter des fichiers à l'offre").set_input_files(str(tmp_path / "memoire-technique.pdf"))

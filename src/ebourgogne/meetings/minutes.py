@@ -576,7 +576,11 @@ def minutes_sign(*, minutes: Minutes, user: Any, certificate: Any, secret: str, 
     try:
         with transaction.atomic():
             with scopes_disabled():
-                minutes = Minutes.objects.select_for_update().select_related("meeting__organisation").get(pk=minutes.pk)
+                minutes = (
+                    Minutes.objects.select_for_update(of=("self",))
+                    .select_related("meeting__organisation")
+                    .get(pk=minutes.pk)
+                )
                 rows = list(MinutesSignature.objects.filter(minutes=minutes).select_related("user").order_by("order"))
             mine = next((row for row in rows if row.user_id == user.pk), None)
             if mine is None:

@@ -899,6 +899,9 @@ def letters_send(*, acting_user: Any, award: Award, request: Any = None) -> list
         award.letters_sent_at = now
         award.standstill_ends_at = signing_from
         award.save(update_fields=["letters_sent_at", "standstill_ends_at"])
+        # The public page names the winner from now on: a new `updated_at` changes the page's stamp on every
+        # node (consultations.selectors.public_consultation_row), so its kept copy is not served again.
+        Consultation.objects.filter(pk=consultation.pk).update(updated_at=now)
     _audit(
         "awards.letters_sent",
         actor=acting_user,

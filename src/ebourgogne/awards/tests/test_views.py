@@ -206,3 +206,25 @@ def test_api_ranking_and_letters(client, opened, buyer, buyer_agent, company, co
     sign_in(client, company_member)
     letters = client.get(f"/api/v1/awards/{company.slug}/letters").json()
     assert [item["id"] for item in letters] == [next(letter.pk for letter in sent if letter.company_id == company.pk)]
+
+
+def test_the_public_page_names_the_winner_once_the_letters_are_sent_even_from_its_kept_copy(
+    client, buyer, buyer_agent, company, rivals
+):
+    """The anonymous copy of the public page (core.pagecache) is kept under the consultation's stamp:
+    sending the letters changes the stamp, so the winner appears at once for everyone."""
+    made = opened_consultation(buyer, companies=[company, *rivals])
+    evaluation = _evaluation(made)
+    for bid in made.bids:
+        services.admission_decide(acting_user=buyer_agent, consultation=made.consultation, bid=bid, decision="admitted")
+    services.criteria_set(acting_user=buyer_agent, evaluation=evaluation, **criteria(price=100, quality=[]))
+    for row, price in zip(selectors.evaluation_view(evaluation).rows, ["300", "200", "100"], strict=True):
+        services.offer_set_price(acting_user=buyer_agent, evaluation=evaluation, offer=row.offer, price=price)
+    award = services.award_decide(acting_user=buyer_agent, evaluation=evaluation, outcome="awarded")
+    url = reverse("consultations_public:detail", args=[made.consultation.pk])
+    before = client.get(url).content.decode()
+    assert "Issue de la procédure" in before and "Attribué" in before
+    assert "attributaire :" not in before  # the bidders learn the winner's name first, by letter
+    services.letters_send(acting_user=buyer_agent, award=award)
+    after = client.get(url).content.decode()
+    assert "attributaire : Bâtiments du Morvan" in after

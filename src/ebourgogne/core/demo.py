@@ -329,6 +329,8 @@ def load(*, bulk: bool = True, progress: Callable[[str], None] = lambda message:
         progress(f"{commissions} opening commissions of 3 members (2 needed to open), with their opening keys")
         report.consultations = _create_consultations(organisations, users)
         progress(f"{report.consultations} demo consultations, one at least in every state")
+        meetings = _create_meetings(organisations, users)
+        progress(f"{meetings} commission meeting convened (its convocation e-mails queued for the outbox)")
         if bulk:
             report.bulk = _seed_bulk()
             if report.bulk:
@@ -916,6 +918,58 @@ def _create_consultations(organisations: dict, users: dict) -> int:
                 acting_user=agent, consultation=consultation, outcome=spec.state, reason=spec.reason
             )
     return len(CONSULTATIONS)
+
+
+# --- Demo commission meeting ------------------------------------------------------------------------
+
+
+MEETING_CONSULTATION = "2026-LYC-009"  # the Région's closed consultation, bids waiting to be opened
+
+
+def _create_meetings(organisations: dict, users: dict) -> int:
+    """The Région's default commission is convened, through the real services, to a meeting a week from
+    now: the opening of the bids of its closed consultation, then questions diverses. The convocations are
+    issued (their evidence recorded, their e-mails queued for the outbox); the member Marc Dupuis has
+    opened his, acknowledged it and answered "present", the two others have not answered yet."""
+    import datetime as dt
+
+    from ebourgogne.commissions.models import Commission
+    from ebourgogne.consultations.models import Consultation
+    from ebourgogne.meetings import convocations
+    from ebourgogne.meetings import services as meeting_services
+    from ebourgogne.meetings.models import AgendaItemKind, Convocation, Response
+
+    organisation = organisations["region"]
+    agent = users[_agent("region")]
+    member = users[_email("commission.region")]
+    commission = Commission.objects.get(organisation=organisation, is_default=True)
+    consultation = Consultation.objects.get(organisation=organisation, reference=MEETING_CONSULTATION)
+    starts_at = _paris_day(7, 14)
+    meeting = meeting_services.meeting_create(
+        acting_user=agent,
+        organisation=organisation,
+        commission=commission.pk,
+        title="Commission d'appel d'offres — ouverture des plis du lycée Carnot",
+        starts_at=starts_at,
+        ends_at=starts_at + dt.timedelta(hours=2),
+        place="Salle des commissions, 17 boulevard de la Trémouille, Dijon",
+    )
+    meeting_services.agenda_item_add(
+        acting_user=agent, meeting=meeting, kind=AgendaItemKind.OPENING, consultation=consultation.pk
+    )
+    meeting_services.agenda_item_add(
+        acting_user=agent,
+        meeting=meeting,
+        kind=AgendaItemKind.OTHER,
+        title="Questions diverses",
+        description="Calendrier des prochaines séances de la commission.",
+    )
+    meeting = meeting_services.meeting_convene(acting_user=agent, meeting=meeting)
+    convocation = Convocation.objects.get(meeting=meeting, user=member)
+    convocations.record_opening(convocation, signed_in=True)
+    convocation = convocations.convocation_acknowledge(convocation=convocation, acting_user=member)
+    convocations.convocation_answer(convocation=convocation, acting_user=member, response=Response.PRESENT)
+    return 1
 
 
 def _seed_bulk() -> str:

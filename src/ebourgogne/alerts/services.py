@@ -16,7 +16,8 @@ Delivery and its sent-log (`AlertDelivery`, unique per alert and period):
   loses those mails; that window is the task queue's, shared by every mail of the platform.)
 
 Every alert mail carries a signed one-click unsubscribe link (RFC 8058: List-Unsubscribe with the https
-link and a mailto, List-Unsubscribe-Post: List-Unsubscribe=One-Click): the POST pauses the alert.
+link, and a mailto when EBOURGOGNE_ALERTS_UNSUBSCRIBE_MAILTO names an address that processes them;
+List-Unsubscribe-Post: List-Unsubscribe=One-Click): the POST pauses the alert.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 from decimal import Decimal, InvalidOperation
-from email.utils import parseaddr
 from typing import Any
 
 from django.conf import settings
@@ -409,18 +409,19 @@ def unsubscribe_url(alert: Alert) -> str:
 
 
 def unsubscribe_mailto() -> str:
-    configured = getattr(settings, "ALERTS_UNSUBSCRIBE_MAILTO", "")
-    if configured:
-        return configured
-    address = parseaddr(settings.DEFAULT_FROM_EMAIL or "")[1]
-    domain = address.rpartition("@")[2] or "localhost"
-    return f"desabonnement@{domain}"
+    """The address that processes unsubscribe requests by e-mail (EBOURGOGNE_ALERTS_UNSUBSCRIBE_MAILTO), or
+    "" when none is set: then the headers offer the one-click https link only, rather than an address
+    nobody reads."""
+    return (getattr(settings, "ALERTS_UNSUBSCRIBE_MAILTO", "") or "").strip()
 
 
 def list_unsubscribe_headers(url: str, token: str = "") -> dict[str, str]:
-    """RFC 2369 / RFC 8058 headers: the https link (one-click POST) first, then a mailto."""
-    mailto = f"mailto:{unsubscribe_mailto()}?subject=unsubscribe" + (f"%20{token}" if token else "")
-    return {"List-Unsubscribe": f"<{url}>, <{mailto}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+    """RFC 2369 / RFC 8058 headers: the https link (one-click POST) first, then a mailto when configured."""
+    targets = [f"<{url}>"]
+    address = unsubscribe_mailto()
+    if address:
+        targets.append(f"<mailto:{address}?subject=unsubscribe" + (f"%20{token}" if token else "") + ">")
+    return {"List-Unsubscribe": ", ".join(targets), "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
 
 
 def alert_from_token(token: str) -> Alert:

@@ -58,7 +58,7 @@ def test_alert_from_a_search_mail_and_unsubscribe(browser_page, browser_sign_in,
     assert message["To"] == subscriber.email
     assert "Voirie en Côte-d'Or" in message["Subject"]
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
-    https_link = re.match(r"<([^>]+)>, <mailto:[^>]+>", message["List-Unsubscribe"]).group(1)
+    https_link = re.fullmatch(r"<(https?://[^>]+)>", message["List-Unsubscribe"]).group(1)
     text = message.get_body(preferencelist=("plain",)).get_content()
     assert "Réfection de la voirie communale" in text and https_link in text
 

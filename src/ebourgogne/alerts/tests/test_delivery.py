@@ -50,7 +50,8 @@ def test_immediate_alert_mails_once_with_unsubscribe_headers(subscriber, django_
     assert "Voirie 21" in mail["subject"] and "Réfection de la voirie communale" in mail["text"]
     url = services.unsubscribe_url(alert).split("/alertes/desabonnement/")[0]
     unsubscribe = mail["headers"]["List-Unsubscribe"]
-    assert unsubscribe.startswith(f"<{url}/alertes/desabonnement/") and ">, <mailto:" in unsubscribe
+    assert unsubscribe.startswith(f"<{url}/alertes/desabonnement/") and unsubscribe.endswith(">")
+    assert "mailto:" not in unsubscribe  # no address processes unsubscribe mails unless one is configured
     assert mail["headers"]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert AlertMatch.objects.filter(alert=daily, delivery__isnull=True).count() == 1  # for the digest
 
@@ -150,3 +151,18 @@ def test_periodic_jobs_are_registered():
     start = weekly.slot_start(weekly.slot_at(dt.datetime(2026, 12, 2, tzinfo=dt.UTC)))
     assert start.weekday() == 0 and start.hour == 5  # Mondays, 05:00 UTC
     assert daily.slot_start(daily.slot_at(dt.datetime(2026, 12, 2, 12, tzinfo=dt.UTC))).hour == 5
+
+
+def test_the_mailto_unsubscribe_is_offered_only_when_an_address_processes_it(settings):
+    from ebourgogne.alerts.services import list_unsubscribe_headers
+
+    assert list_unsubscribe_headers("https://e-bourgogne.example/alertes/desabonnement/x/") == {
+        "List-Unsubscribe": "<https://e-bourgogne.example/alertes/desabonnement/x/>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
+    settings.ALERTS_UNSUBSCRIBE_MAILTO = "desabonnement@e-bourgogne.example"
+    headers = list_unsubscribe_headers("https://e-bourgogne.example/alertes/desabonnement/x/", "x")
+    assert headers["List-Unsubscribe"] == (
+        "<https://e-bourgogne.example/alertes/desabonnement/x/>, "
+        "<mailto:desabonnement@e-bourgogne.example?subject=unsubscribe%20x>"
+    )

@@ -92,5 +92,11 @@ def _register_routers() -> None:
 
     api.add_router("/companies", vault_router)
 
+    from ebourgogne.contracts.api import router as contracts_router
+    from ebourgogne.contracts.api_decp import router as decp_router
+
+    api.add_router("/contracts", contracts_router)
+    api.add_router("/decp", decp_router)
+
 
 _register_routers()

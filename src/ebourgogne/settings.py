@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "ebourgogne.vault",
     "ebourgogne.awards",
     "ebourgogne.indicators",
+    "ebourgogne.contracts",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

@@ -25,6 +25,12 @@ urlpatterns = [
     ),
     path("organisations/<slug:org_slug>/consultations/<int:pk>/attribution/", include("ebourgogne.awards.urls_buyer")),
     path("organisations/<slug:org_slug>/courriers/", include("ebourgogne.awards.urls_company")),
+    path("organisations/<slug:org_slug>/marches/", include("ebourgogne.contracts.urls_buyer")),
+    path(
+        "organisations/<slug:org_slug>/marches/<int:contract_pk>/execution/",
+        include("ebourgogne.contracts.urls_execution"),
+    ),
+    path("organisations/<slug:org_slug>/mes-marches/", include("ebourgogne.contracts.urls_holder")),
     path("organisations/<slug:org_slug>/indicateurs/", include("ebourgogne.indicators.urls_buyer")),
     path("organisations/<slug:org_slug>/commissions/", include("ebourgogne.commissions.urls")),
     path("organisations/<slug:org_slug>/seances/", include("ebourgogne.meetings.urls")),
@@ -44,6 +50,8 @@ urlpatterns = [
     path("compte/alertes/", include("ebourgogne.alerts.urls")),
     path("alertes/", include("ebourgogne.alerts.urls_public")),  # private feeds, one-click unsubscribe
     path("seances/", include("ebourgogne.meetings.urls_member")),  # a member's convocations and sessions
+    path("donnees-essentielles/", include("ebourgogne.contracts.urls_decp")),  # DECP daily files, public
+    path("verifier-une-signature/", include("ebourgogne.signatures.urls_verify")),  # public signature check
     path("indicateurs/", include("ebourgogne.indicators.urls_public")),  # open figures of the region
     path("horodatage/", include("ebourgogne.timestamping.urls")),
     path("journal/", include("ebourgogne.audit.urls")),

@@ -216,6 +216,11 @@ class LetterKind(models.TextChoices):
     REJECTION = "rejection", _("Lettre de rejet")
     UNSUCCESSFUL = "unsuccessful", _("Déclaration d'infructuosité")
     ABANDONED = "abandoned", _("Déclaration sans suite")
+    # Sent by the contracts app (the same proof of sending and reading).
+    CONTRACT = "contract", _("Notification du marché")
+    MODIFICATION = "modification", _("Notification d'une modification du marché")
+    ORDER = "order", _("Bon de commande")
+    SUBCONTRACT = "subcontract", _("Décision sur un acte de sous-traitance")
 
 
 class Letter(models.Model):

@@ -64,6 +64,13 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # A company's letters (rejection, award) and a buyer's indicators.
     "letters.view": frozenset({Role.COMPANY_ADMIN, Role.COMPANY_MEMBER}),
     "indicators.view": frozenset({Role.BUYER_ADMIN, Role.BUYER_AGENT, Role.PLATFORM_OPERATOR}),
+    # Contracts: the buyer's staff prepare, sign and notify them and follow their execution; a holder
+    # company's members read its contracts and declare subcontractors, its admins sign.
+    "contracts.view": frozenset({Role.BUYER_ADMIN, Role.BUYER_AGENT}),
+    "contracts.manage": frozenset({Role.BUYER_ADMIN, Role.BUYER_AGENT}),
+    "contracts.sign": frozenset({Role.BUYER_ADMIN}),
+    "contracts.holder": frozenset({Role.COMPANY_ADMIN, Role.COMPANY_MEMBER}),
+    "contracts.holder_sign": frozenset({Role.COMPANY_ADMIN}),
     # A company's vault (documents stored once, reused in bids) and its alerts.
     "vault.view": frozenset({Role.COMPANY_ADMIN, Role.COMPANY_MEMBER}),
     "vault.manage": frozenset({Role.COMPANY_ADMIN, Role.COMPANY_MEMBER}),

@@ -31,6 +31,10 @@ urlpatterns = [
         include("ebourgogne.contracts.urls_execution"),
     ),
     path("organisations/<slug:org_slug>/mes-marches/", include("ebourgogne.contracts.urls_holder")),
+    path(
+        "organisations/<slug:org_slug>/mes-marches/<int:contract_pk>/execution/",
+        include("ebourgogne.contracts.urls_holder_execution"),
+    ),
     path("organisations/<slug:org_slug>/indicateurs/", include("ebourgogne.indicators.urls_buyer")),
     path("organisations/<slug:org_slug>/commissions/", include("ebourgogne.commissions.urls")),
     path("organisations/<slug:org_slug>/seances/", include("ebourgogne.meetings.urls")),

@@ -206,9 +206,21 @@ class ChangeState(models.TextChoices):
     NOTIFIED = "notified", _("Notifié")
 
 
+class LegalGround(models.TextChoices):
+    """The ground of a modification in the Code de la commande publique (R2194-1 to R2194-9)."""
+
+    REVIEW_CLAUSE = "R2194-1", _("Clause de réexamen prévue au marché (R2194-1)")
+    ADDITIONAL_WORK = "R2194-2", _("Prestations supplémentaires nécessaires (R2194-2)")
+    UNFORESEEN = "R2194-5", _("Circonstances imprévues (R2194-5)")
+    NEW_HOLDER = "R2194-6", _("Nouveau titulaire (R2194-6)")
+    NON_SUBSTANTIAL = "R2194-7", _("Modification non substantielle (R2194-7)")
+    DE_MINIMIS = "R2194-8", _("Modification de faible montant (R2194-8)")
+
+
 class Modification(models.Model):
     contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="modifications")
     number = models.PositiveSmallIntegerField(_("numéro"))
+    legal_ground = models.CharField(_("fondement juridique"), max_length=10, choices=LegalGround.choices)
     object = models.TextField(_("objet de la modification"), max_length=1000)
     amount_change = models.DecimalField(_("variation du montant (€ HT)"), max_digits=15, decimal_places=2, default=0)
     duration_change_months = models.IntegerField(_("variation de la durée (mois)"), default=0)

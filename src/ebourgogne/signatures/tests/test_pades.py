@@ -3,9 +3,6 @@ one), then a document timestamp; checked by pyHanko and by poppler's `pdfsig`, a
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-
 import pytest
 
 from ebourgogne.core.errors import DomainError
@@ -13,26 +10,11 @@ from ebourgogne.core.pdf import Document
 from ebourgogne.signatures import pades, services
 from ebourgogne.signatures.tests.pkcs12 import PASSWORD, make_pkcs12
 from ebourgogne.testing.factories import UserFactory
+from ebourgogne.testing.pdfsig import pdfsig, signature_blocks  # noqa: F401 - re-exported for other tests
 
 pytestmark = pytest.mark.django_db
 
 PASSPHRASE = "ma phrase secrète de signature"
-
-
-def pdfsig(path) -> str:
-    """pdfsig's report of `path`. Skipped loudly when poppler-utils is missing (CI installs it)."""
-    binary = shutil.which("pdfsig")
-    if binary is None:
-        pytest.skip("pdfsig (poppler-utils) is not installed: the independent check did NOT run")
-    done = subprocess.run(  # noqa: S603 - a fixed binary on a file of ours
-        [binary, "-no-ocsp", str(path)], capture_output=True, text=True, timeout=60, check=False
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout
-
-
-def signature_blocks(report: str) -> list[str]:
-    return report.split("Signature #")[1:]
 
 
 @pytest.fixture

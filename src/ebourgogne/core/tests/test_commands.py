@@ -45,6 +45,7 @@ def test_demo_data_loads_on_an_empty_database_and_is_not_duplicated(capsys):
         assert BuyerService.objects.filter(organisation__name="Ville de Beaune").count() == 2
         roles = set(Membership.objects.values_list("role", flat=True))
         assert roles == set(Role.values), "every role has at least one demo holder"
+        _assert_demo_meeting()
 
     for account in demo.ACCOUNTS:
         user = User.objects.get(email=account.email)
@@ -60,6 +61,25 @@ def test_demo_data_loads_on_an_empty_database_and_is_not_duplicated(capsys):
     call_command("demo", "--no-serve")
     assert _counts() == loaded
     assert "reusing" in capsys.readouterr().out
+
+
+def _assert_demo_meeting() -> None:
+    """The README's convened meeting: the Région's commission, the opening of 2026-LYC-009 on its agenda,
+    one convocation per member, the one of Marc Dupuis opened, acknowledged and answered "present"."""
+    from ebourgogne.meetings.models import Convocation, Meeting, MeetingState, Response
+
+    meeting = Meeting.objects.get()
+    assert meeting.state == MeetingState.CONVENED
+    assert meeting.commission.organisation.name == "Région Bourgogne-Franche-Comté"
+    assert [item.consultation.reference for item in meeting.items.exclude(consultation=None)] == [
+        demo.MEETING_CONSULTATION
+    ]
+    convocations = Convocation.objects.filter(meeting=meeting)
+    assert convocations.count() >= 3
+    assert all(c.sent_at is not None for c in convocations)
+    answered = convocations.exclude(response=Response.PENDING)
+    assert [(c.user.email, c.response) for c in answered] == [("commission.region@e-bourgogne.test", Response.PRESENT)]
+    assert answered[0].acknowledged_at is not None
 
 
 @pytest.mark.django_db

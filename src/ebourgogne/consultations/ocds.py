@@ -1,12 +1,17 @@
-"""Open Contracting Data Standard (OCDS 1.1) release packages for published consultations, `tender` stage.
+"""Open Contracting Data Standard (OCDS 1.1) release packages for published consultations: `tender`,
+`award` and `contract` stages.
 
-One release per consultation, describing its tender as it stands now:
+One release per consultation, describing its tender, its awards and its contracts as they stand now (the
+award and contract stages: consultations/ocds_awards.py):
 
 - `ocid`: the configured prefix (EBOURGOGNE_OCDS_PREFIX, `ocds-` and 6 characters given by the Open
   Contracting Partnership) followed by the consultation's id: `ocds-ebourg-42`.
-- `id`: `<ocid>-tender-<date of the last change>`: a new release id whenever the tender changes.
+- `id`: `<ocid>-<stage>-<date of the last change>` (stage: tender, award or contract, the latest one
+  present): a new release id whenever the tender, an award, a contract or a modification changes; the
+  release `date` is that last change.
 - `tag`: `tender`; `tenderAmendment` once a rectification (DCE version 2 or later) is published;
-  `tenderCancellation` for a cancelled consultation.
+  `tenderCancellation` for a cancelled consultation; then `award`, `contract`, `contractAmendment`,
+  `contractTermination` as the award and contract stages are present (ocds_awards.py).
 - The buyer is a party with roles buyer and procuringEntity, identified by its SIRET in the `FR-RCS`
   scheme: org-id.guide lists no "FR-SIRET" scheme; its French register is FR-RCS ("Trade and Companies
   Register"), whose identifiers are SIREN or SIRET numbers (FR-INSEE, the SIRENE list, is deprecated in
@@ -33,6 +38,7 @@ from django.utils import timezone, translation
 
 from ebourgogne.config import env
 from ebourgogne.consultations.models import Consultation, ConsultationCpv, ContractType, Lot, Procedure, State
+from ebourgogne.consultations.ocds_awards import Outcomes, outcomes_of, stage_of
 from ebourgogne.core import clock
 
 OCDS_VERSION = "1.1"
@@ -176,8 +182,10 @@ def _documents(consultation: Consultation, dce: dict[str, Any]) -> list[dict[str
     return documents
 
 
-def _last_change(consultation: Consultation, versions: list[Any], questions: list[Any]) -> dt.datetime:
-    moments = [consultation.updated_at, consultation.published_at]
+def _last_change(
+    consultation: Consultation, versions: list[Any], questions: list[Any], others: Iterable[Any] = ()
+) -> dt.datetime:
+    moments = [consultation.updated_at, consultation.published_at, *others]
     moments += [version.published_at for version in versions]
     moments += [question.published_at for question in questions]
     moments += [getattr(question, "updated_at", None) for question in questions]
@@ -186,13 +194,15 @@ def _last_change(consultation: Consultation, versions: list[Any], questions: lis
 
 @dataclass
 class Related:
-    """What the releases of several consultations need, read in five queries whatever their number."""
+    """What the releases of several consultations need, read in five queries whatever their number, plus
+    at most three for the awards, contracts and modifications of the decided ones (`outcomes_of`)."""
 
     cpv_rows: dict[int, list[Any]] = field(default_factory=dict)
     lots: dict[int, list[Any]] = field(default_factory=dict)
     versions: dict[int, list[Any]] = field(default_factory=dict)
     files: dict[int, list[Any]] = field(default_factory=dict)
     questions: dict[int, list[Any]] = field(default_factory=dict)
+    outcomes: Outcomes = field(default_factory=Outcomes)
 
 
 def _grouped(queryset) -> dict[int, list[Any]]:
@@ -221,6 +231,7 @@ def related_of(consultations: list[Consultation]) -> Related:
         questions=_grouped(
             Question.objects.filter(consultation_id__in=ids, published_at__isnull=False).order_by("number")
         ),
+        outcomes=outcomes_of(consultations),
     )
 
 
@@ -247,7 +258,8 @@ def release(consultation: Consultation, related: Related | None = None) -> dict[
         current = versions[-1] if versions else None
         files = _files_of(related.files.get(consultation.pk, []), current) if current else []
         questions = related.questions.get(consultation.pk, [])
-        changed = _last_change(consultation, versions, questions)
+        stage = stage_of(consultation, related.outcomes, party_id=_party_id, date=_date, absolute=_absolute)
+        changed = _last_change(consultation, versions, questions, stage.moments)
         rectifications = [version for version in versions if version.is_rectification]
         state = str(getattr(consultation, "effective_state", consultation.state))
         if consultation.state == State.CANCELLED:
@@ -317,7 +329,7 @@ def release(consultation: Consultation, related: Related | None = None) -> dict[
                     "title": lot.title,
                     "description": lot.description,
                     "value": _amount(lot.estimated_value),
-                    "status": TENDER_STATUS.get(State(consultation.state)),
+                    "status": stage.lot_status.get(lot.number, TENDER_STATUS.get(State(consultation.state))),
                 }
                 for lot in lots.values()
             ],
@@ -337,17 +349,20 @@ def release(consultation: Consultation, related: Related | None = None) -> dict[
         }
         if consultation.state in (State.CANCELLED, State.ABANDONED, State.UNSUCCESSFUL) and consultation.end_reason:
             tender["statusDetails"] = f"{State(state).label} : {consultation.end_reason}"
+        kind = "contract" if stage.contracts else "award" if stage.awards else "tender"
         return _prune(
             {
                 "ocid": ocid(consultation),
-                "id": f"{ocid(consultation)}-tender-{changed.astimezone(dt.UTC).strftime('%Y%m%dT%H%M%SZ')}",
+                "id": f"{ocid(consultation)}-{kind}-{changed.astimezone(dt.UTC).strftime('%Y%m%dT%H%M%SZ')}",
                 "date": _date(changed),
-                "tag": [tag],
+                "tag": [tag, *stage.tags],
                 "initiationType": "tender",
                 "language": "fr",
-                "parties": [party],
+                "parties": [party, *stage.suppliers],
                 "buyer": reference,
                 "tender": tender,
+                "awards": stage.awards,
+                "contracts": stage.contracts,
             }
         )
 

@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
@@ -66,7 +67,7 @@ def published_contract(award: Any) -> Any | None:
     """The award's contract if it is notified (or ended), else None (read by `outcomes_of`'s join)."""
     try:
         contract = award.contract
-    except Exception:  # noqa: BLE001 - RelatedObjectDoesNotExist: no contract yet
+    except ObjectDoesNotExist:  # no contract yet (the join found none: no query)
         return None
     return contract if contract is not None and contract.state in PUBLISHED_CONTRACT_STATES else None
 

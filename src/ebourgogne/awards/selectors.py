@@ -259,13 +259,46 @@ def letter_of(*, company: Any, pk: int) -> Letter | None:
         )
 
 
+def _with_vault_grants(requests: list[DocumentRequest]) -> list[DocumentRequest]:
+    """Sets `vault_grant` on each request: the company's active R2143-13 grant of its vault to the buyer
+    for that consultation (the buyer reads the current versions there: no need to send them again), or
+    None."""
+    from ebourgogne.vault.models import VaultGrant
+
+    if not requests:
+        return requests
+    with scopes_disabled():
+        grants = VaultGrant.objects.filter(
+            company_id__in={r.company_id for r in requests},
+            consultation_id__in={r.award.evaluation.consultation_id for r in requests},
+            revoked_at__isnull=True,
+        ).order_by("granted_at", "pk")
+        by_key = {(g.company_id, g.buyer_id, g.consultation_id): g for g in grants}
+    for row in requests:
+        consultation = row.award.evaluation.consultation
+        row.vault_grant = by_key.get((row.company_id, consultation.organisation_id, consultation.pk))
+    return requests
+
+
 def document_requests_of(*, company: Any) -> list[DocumentRequest]:
     with scopes_disabled():
-        return list(
+        rows = list(
             DocumentRequest.objects.filter(company=company).select_related(
                 "award__evaluation__consultation__organisation", "award__evaluation__lot"
             )
         )
+    return _with_vault_grants(rows)
+
+
+def document_requests_of_evaluation(evaluation: Evaluation) -> list[DocumentRequest]:
+    """The supporting documents asked of the winner of `evaluation` (buyer side), with the vault grant."""
+    with scopes_disabled():
+        rows = list(
+            DocumentRequest.objects.filter(award__evaluation=evaluation).select_related(
+                "company", "award__evaluation__consultation__organisation", "award__evaluation__lot"
+            )
+        )
+    return _with_vault_grants(rows)
 
 
 # --- Public page ----------------------------------------------------------------------------------

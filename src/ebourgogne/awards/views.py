@@ -222,6 +222,7 @@ def _evaluation_page(
                 for letter in selectors.letters_of_consultation(consultation)
                 if letter.award.evaluation_id == evaluation.pk
             ],
+            "document_requests": selectors.document_requests_of_evaluation(evaluation),
             "outcome_awarded": Outcome.AWARDED,
         },
         status=status,
@@ -446,6 +447,7 @@ def company_letters(request: HttpRequest, organisation: Organisation) -> HttpRes
             "organisation": organisation,
             "letters": selectors.letters_of(company=organisation),
             "requests": selectors.document_requests_of(company=organisation),
+            "can_grant": roles_grant(getattr(request, "organisation_roles", set()), "vault.grant"),
         },
     )
 

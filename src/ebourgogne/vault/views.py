@@ -313,9 +313,10 @@ def _grants_page(
     )
 
 
-def _grant_form(organisation: Any, data: Any = None) -> forms.GrantForm:
+def _grant_form(organisation: Any, data: Any = None, initial: dict[str, Any] | None = None) -> forms.GrantForm:
     return forms.GrantForm(
         data,
+        initial=initial,
         consultations=selectors.grantable_consultations(company=organisation),
         documents=selectors.documents_of(company=organisation),
         auto_id="grant_%s",
@@ -326,7 +327,16 @@ def _grant_form(organisation: Any, data: Any = None) -> forms.GrantForm:
 @require_GET
 def grants(request: HttpRequest, organisation: Any) -> HttpResponse:
     _company_only(organisation)
-    form = _grant_form(organisation) if _can(request)["grant"] else None
+    form = None
+    if _can(request)["grant"]:
+        # ?consultation=<id> (from a buyer's request for supporting documents) preselects a grantable one.
+        raw = request.GET.get("consultation", "")
+        chosen = (
+            selectors.grantable_consultation(company=organisation, consultation_id=int(raw))
+            if raw.isdigit() and len(raw) < 12
+            else None
+        )
+        form = _grant_form(organisation, initial={"consultation": chosen.pk} if chosen else None)
     return _grants_page(request, organisation, form)
 
 

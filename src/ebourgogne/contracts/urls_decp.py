@@ -1,6 +1,11 @@
-"""Skeleton: filled by the contracts work of session 5 (see the module docstrings of views)."""
+"""Public pages of the essential data of contracts (DECP), under /donnees-essentielles/."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from ebourgogne.contracts import views_decp
 
 app_name = "decp"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views_decp.index, name="index"),
+    path("<str:day>.<str:fmt>", views_decp.download, name="download"),
+]

@@ -11,8 +11,8 @@ buyer's department), "r" for the region. Department and region rows are sums of 
 after every refresh; they carry no per-company data and are public.
 
 Every figure is attached to the month (Paris time) in which its consultation was published (a cohort):
-the bids, downloads and delays of a consultation published in March count in March. Practice
-consultations and drafts never count. `Refresh` says when each scope was computed ("figures as of").
+the bids, downloads, delays, contracts and amendments of a consultation published in March count in
+March. Practice consultations and drafts never count. `Refresh` says when each scope was computed ("figures as of").
 """
 
 from __future__ import annotations
@@ -61,8 +61,13 @@ class MonthlyFigures(models.Model):
     sme_winners = models.PositiveIntegerField(default=0)
     award_seconds = models.BigIntegerField(default=0)  # bid deadline -> award decision
     award_count = models.PositiveIntegerField(default=0)
-    notification_seconds = models.BigIntegerField(default=0)  # award decision -> notification to the winner
+    notification_seconds = models.BigIntegerField(default=0)  # award decision -> notification of the contract
     notification_count = models.PositiveIntegerField(default=0)
+    # Contract figures (contracts app): notified contracts and their notified modifications (avenants).
+    contracts = models.PositiveIntegerField(default=0)  # contracts notified to their holder
+    contract_cents = models.BigIntegerField(default=0)  # their initial amounts (€ HT, in cents)
+    modifications = models.PositiveIntegerField(default=0)  # notified modifications of those contracts
+    modification_cents = models.BigIntegerField(default=0)  # the sum of their amount changes (may be < 0)
 
     class Meta:
         verbose_name = _("chiffres mensuels")

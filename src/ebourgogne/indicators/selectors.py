@@ -175,7 +175,7 @@ def dashboard(scope_key: str, period: Period) -> Dashboard:
         _electronic(totals),
         _sme(totals),
         _delays(totals),
-        _amendments(),
+        _amendments(totals),
     ]
     return Dashboard(scope_key, period, refresh.computed_at if refresh else None, totals, figures)
 
@@ -387,7 +387,7 @@ def _delays(totals) -> Figure:
     rows = [
         [_("Publication → date limite des plis (jours)"), cell(answer)],
         [_("Date limite → attribution (jours)"), cell(award)],
-        [_("Attribution → notification (jours)"), cell(notification)],
+        [_("Attribution → notification du marché (jours)"), cell(notification)],
     ]
     if answer is None:
         summary = _("Aucune consultation publiée sur la période.")
@@ -399,6 +399,10 @@ def _delays(totals) -> Figure:
         }
     elif not available:
         summary += " " + _("Les délais d'attribution et de notification ne sont pas encore disponibles.")
+    if notification is not None:
+        summary += " " + _("Le marché est notifié au titulaire en moyenne %(days)s jours après l'attribution.") % {
+            "days": fmt(notification, 1)
+        }
     chart_rows = [(row[0], row[1]) for row in rows if isinstance(row[1], float)]
     return Figure(
         key="delays",
@@ -417,21 +421,63 @@ def _delays(totals) -> Figure:
         )
         if chart_rows
         else "",
+        note=_(
+            "Attribution → notification du marché : de la décision d'attribution à la notification du marché "
+            "signé à son titulaire sur la plateforme (marchés notifiés seulement)."
+        ),
         decimals=1,
     )
 
 
-def _amendments() -> Figure:
+def _euros(cents: int) -> int:
+    """Whole euros (half away from zero), for the tables and the CSV."""
+    return int((abs(cents) + 50) // 100) * (1 if cents >= 0 else -1)
+
+
+def _amendments(totals) -> Figure:
+    contracts, initial = totals["contracts"], totals["contract_cents"]
+    modifications, changes = totals["modifications"], totals["modification_cents"]
+    share = _percent(changes, initial)
+    title = _("Part des avenants dans les montants initiaux")
+    rows = [
+        [_("Marchés notifiés"), contracts],
+        [_("Montant initial des marchés notifiés (€ HT)"), _euros(initial)],
+        [_("Avenants notifiés"), modifications],
+        [_("Montant des avenants (€ HT)"), _euros(changes)],
+        [_("Montant des avenants / montant initial (%)"), round(share, 1) if share is not None else "—"],
+    ]
+    if share is None:
+        summary = _("Aucun marché notifié pour les consultations de la période.")
+    else:
+        summary = _(
+            "Les avenants notifiés représentent %(share)s %% du montant initial des %(contracts)s marché(s) notifié(s) "
+            "(%(changes)s € sur %(initial)s € HT, %(modifications)s avenant(s))."
+        ) % {
+            "share": fmt(share, 1),
+            "contracts": fmt(contracts),
+            "changes": fmt(_euros(changes)),
+            "initial": fmt(_euros(initial)),
+            "modifications": fmt(modifications),
+        }
+    chart = ""
+    if share is not None and changes >= 0:
+        labels = [_("Montant initial (€ HT)"), _("Avenants (€ HT)")]
+        chart = charts.bar_chart(
+            "chart-amendments", title, summary, labels, [_euros(initial), _euros(changes)], suffix=" €"
+        )
     return Figure(
         key="amendments",
-        title=_("Part des avenants dans les montants initiaux"),
+        title=title,
         columns=[_("Indicateur"), _("Valeur")],
-        rows=[[_("Montant des avenants / montant initial (%)"), _("pas encore disponible")]],
-        summary=_(
-            "Pas encore disponible : les contrats et leurs avenants arrivent avec l'exécution des marchés sur "
-            "la plateforme."
+        rows=rows,
+        summary=summary,
+        chart=chart,
+        note=_(
+            "Marchés notifiés à leur titulaire sur la plateforme, des consultations publiées sur la période ; "
+            "montant initial : forfaitaire, ou maximum d'un accord-cadre ; avenants : modifications notifiées, "
+            "une baisse comptant en moins. Montants hors taxes."
         ),
-        available=False,
+        decimals=1,
     )
 
 

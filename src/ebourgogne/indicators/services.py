@@ -9,7 +9,12 @@ Rules (docs/guide/indicateurs.md):
   open do not pull the mean down;
 - DCE downloads: every download recorded in the register (a file or the whole archive);
 - publication -> deadline: over every published consultation; the award figures come from
-  `award_facts` (one function; the awards app provides the decisions).
+  `award_facts` (one function; the awards app provides the decisions); award -> notification runs from
+  the award decision to the notification of the contract to its holder (`Contract.notified_at`: the
+  notification of the contract, which starts its execution, not the award letter sent to the candidates);
+- contracts and amendments (`contract_facts`): the contracts notified to their holder and their initial
+  amount; the modifications (avenants) notified, whose amount changes add up (a decrease counts
+  negatively); amounts in € HT, summed in cents. Their share is sum(changes) / sum(initial amounts).
 
 A buyer's rows are computed from the raw tables, one buyer at a time (a few thousand consultations
 each: the per-consultation work is done in Python with the same code on SQLite and PostgreSQL). The
@@ -64,6 +69,10 @@ SUMMED = (
     "award_count",
     "notification_seconds",
     "notification_count",
+    "contracts",
+    "contract_cents",
+    "modifications",
+    "modification_cents",
 )
 
 
@@ -82,7 +91,7 @@ def bucket(count: int) -> str:
 @dataclass
 class AwardFact:
     """One awarded lot (or consultation without lots): when decided, whether the winner is an SME, and
-    when the winner was notified (None: not yet)."""
+    when its contract was notified to the holder (None: not yet, or no contract on the platform)."""
 
     decided_at: dt.datetime
     winner_is_sme: bool
@@ -103,29 +112,60 @@ def awards_available() -> bool:
 def award_facts(organisation_id: int | None = None) -> dict[int, list[AwardFact]]:
     """The award decisions (outcome "awarded", one per lot or per consultation without lots) of the
     consultations of one buyer, or of all, by consultation id: when decided, whether the winner's company
-    is an SME, and when the award letter was sent to the winner through the platform (its notification).
+    is an SME, and when the contract that followed was notified to the holder (its notification).
     Unsuccessful and abandoned outcomes have no winner and no award delay: they are not counted here."""
     if not awards_available():
         return {}
-    from django.db.models import OuterRef, Subquery
+    from ebourgogne.awards.models import Award, Outcome
 
-    from ebourgogne.awards.models import Award, Letter, LetterKind, Outcome
-
-    sent = (
-        Letter.objects.filter(award=OuterRef("pk"), kind=LetterKind.AWARD, sent_at__isnull=False)
-        .order_by("sent_at")
-        .values("sent_at")[:1]
-    )
     awards = Award.objects.filter(outcome=Outcome.AWARDED, winner__isnull=False)
     if organisation_id is not None:
         awards = awards.filter(evaluation__consultation__organisation_id=organisation_id)
     facts: dict[int, list[AwardFact]] = defaultdict(list)
-    for consultation_id, decided_at, is_sme, notified_at in (
-        awards.annotate(notified=Subquery(sent))
-        .values_list("evaluation__consultation_id", "decided_at", "winner__bid__company__is_sme", "notified")
-        .iterator(chunk_size=5000)
-    ):
+    for consultation_id, decided_at, is_sme, notified_at in awards.values_list(
+        "evaluation__consultation_id", "decided_at", "winner__bid__company__is_sme", "contract__notified_at"
+    ).iterator(chunk_size=5000):
         facts[consultation_id].append(AwardFact(decided_at, bool(is_sme), notified_at))
+    return facts
+
+
+@dataclass
+class ContractFacts:
+    """The notified contracts of one consultation and their notified modifications (amounts in cents)."""
+
+    contracts: int = 0
+    contract_cents: int = 0
+    modifications: int = 0
+    modification_cents: int = 0
+
+
+def _cents(amount) -> int:
+    return int((amount * 100).to_integral_value())
+
+
+def contract_facts(organisation_id: int | None = None) -> dict[int, ContractFacts]:
+    """Per consultation id: its contracts notified to their holder (notified, ended or terminated) with
+    their initial amounts, and their modifications notified with their amount changes."""
+    from ebourgogne.contracts.models import ChangeState, Contract, ContractState, Modification
+
+    contracts = Contract.objects.filter(
+        notified_at__isnull=False,
+        state__in=(ContractState.NOTIFIED, ContractState.ENDED, ContractState.TERMINATED),
+    )
+    if organisation_id is not None:
+        contracts = contracts.filter(organisation_id=organisation_id)
+    facts: dict[int, ContractFacts] = defaultdict(ContractFacts)
+    for consultation_id, amount in contracts.values_list("consultation_id", "amount").iterator(chunk_size=5000):
+        fact = facts[consultation_id]
+        fact.contracts += 1
+        fact.contract_cents += _cents(amount)
+    modifications = Modification.objects.filter(
+        state=ChangeState.NOTIFIED, notified_at__isnull=False, contract__in=contracts
+    ).values_list("contract__consultation_id", "amount_change")
+    for consultation_id, change in modifications.iterator(chunk_size=5000):
+        fact = facts[consultation_id]
+        fact.modifications += 1
+        fact.modification_cents += _cents(change)
     return facts
 
 
@@ -174,6 +214,7 @@ def _accumulate(organisation_id: int | None, now: dt.datetime) -> dict[tuple[int
         bids = bids.filter(consultation_id__in=ids)
         downloads = downloads.filter(consultation_id__in=ids)
     awards = award_facts(organisation_id)
+    contracts = contract_facts(organisation_id)
     bid_stream = _per_consultation(bids.iterator(chunk_size=5000))
     download_stream = _per_consultation(downloads.iterator(chunk_size=5000))
     next_bids, next_download = next(bid_stream), next(download_stream)
@@ -210,6 +251,12 @@ def _accumulate(organisation_id: int | None, now: dt.datetime) -> dict[tuple[int
             if fact.notified_at is not None:
                 figures["notification_seconds"] += int((fact.notified_at - fact.decided_at).total_seconds())
                 figures["notification_count"] += 1
+        fact = contracts.get(pk)
+        if fact is not None:
+            figures["contracts"] += fact.contracts
+            figures["contract_cents"] += fact.contract_cents
+            figures["modifications"] += fact.modifications
+            figures["modification_cents"] += fact.modification_cents
     bid_stream.close()  # the bids and downloads of consultations not counted (drafts, practice) are left unread
     download_stream.close()
     return months

@@ -11,13 +11,19 @@ Buyer A: A1 (March, open, 45, deadline +30 d, passed): S1 twice (first supersede
   -> published 4 (March 1, April 2, May 1), closed 2, bids 2 (SME 1), distribution 0:1 2:1,
      downloads 2, answer days (30+30+60+30)/4 = 37.5, procedures open 2 / MAPA 2, CPV 45: 3, 72: 1.
 Buyer B: B1 (April, open, 45, +20 d, awarded): S1, S2, N1 -> 3 bids, 2 SME; 1 download; awarded to S2 (SME)
-         10 days after the deadline, award letter sent 2 days later.
+         10 days after the deadline, award letter sent 2 days later, contract (100 000 € HT) notified
+         12 days after the award; modifications notified +7 500.00 and -2 500.00, a third (+40 000) still a
+         draft (not counted) -> amendments 5 000 / 100 000 = 5.0 %.
 Buyer C: C1 (March, MAPA, 72, +30 d, closed): N1 -> 1 bid, 0 SME; awarded to N1 20 days after the deadline,
-         letter not sent yet.
+         letter not sent yet, contract (250 000.50 € HT) notified 30 days after the award; one modification
+         notified +20 000.25 -> 20 000.25 / 250 000.50 = 8.0 %.
 Department 21 = A + B: published 5, closed 3, bids 5, SME 3 (60 %), mean 5/3, answer (150+20)/5 = 34 days.
-           Winners 1, SME winners 100 %, deadline -> award 10 days, award -> notification 2 days.
+           Winners 1, SME winners 100 %, deadline -> award 10 days, award -> notification 12 days;
+           1 contract, 100 000 €, 2 modifications, 5 000 €, 5.0 %.
 Region = A + B + C: published 6, closed 4, bids 6, SME 3 (50 %), answer 200/6 days, distribution 0,1,2,3: 1 each;
-         winners 2, SME winners 50 %, deadline -> award (10+20)/2 = 15 days, award -> notification 2 days (1 sent).
+         winners 2, SME winners 50 %, deadline -> award (10+20)/2 = 15 days, award -> notification
+         (12+30)/2 = 21 days; 2 contracts, 350 000.50 €, 3 modifications, 25 000.25 €,
+         25 000.25 / 350 000.50 = 7.1428... %.
 """
 
 from __future__ import annotations
@@ -90,7 +96,7 @@ def _downloads(consultation, count):
 
 def _award(consultation, bid, *, decided_days, notified_days):
     """An award decision won by `bid`, `decided_days` after the deadline; the award letter sent
-    `notified_days` after the decision (None: not sent)."""
+    `notified_days` after the decision (None: not sent). Returns the award."""
     from ebourgogne.awards.models import Award, Evaluation, Letter, Offer
 
     evaluation = Evaluation.objects.create(consultation=consultation)
@@ -110,6 +116,50 @@ def _award(consultation, bid, *, decided_days, notified_days):
         created_at=decided,
         sent_at=None if notified_days is None else decided + dt.timedelta(days=notified_days),
     )
+    return award
+
+
+def _contract(award, number, amount, *, notified_days, changes=()):
+    """The contract of `award` (`amount` € HT), notified `notified_days` after the decision (None: signed,
+    not notified); `changes`: (amount change, notified?) of its modifications."""
+    from decimal import Decimal
+
+    from ebourgogne.contracts.models import Contract, Modification
+
+    consultation, bid = award.evaluation.consultation, award.winner.bid
+    notified = None if notified_days is None else award.decided_at + dt.timedelta(days=notified_days)
+    contract = Contract.objects.create(
+        organisation=consultation.organisation,
+        consultation=consultation,
+        award=award,
+        holder=bid.company,
+        bid=bid,
+        number=number,
+        title=consultation.title,
+        object=consultation.title,
+        contract_type="works",
+        procedure=consultation.procedure,
+        cpv_code=consultation.main_cpv_id,
+        amount=Decimal(amount),
+        duration_months=12,
+        state="notified" if notified else "signed",
+        created_at=award.decided_at,
+        signed_at=award.decided_at + dt.timedelta(days=1),
+        notified_at=notified,
+    )
+    for index, (change, is_notified) in enumerate(changes, start=1):
+        Modification.objects.create(
+            contract=contract,
+            number=index,
+            legal_ground="R2194-7",
+            object=f"Modification {index}",
+            amount_change=Decimal(change),
+            effective_on=dt.date(2026, 6, 1),
+            state="notified" if is_notified else "draft",
+            created_at=NOW - dt.timedelta(days=5),
+            notified_at=NOW - dt.timedelta(days=4) if is_notified else None,
+        )
+    return contract
 
 
 def build() -> World:
@@ -140,8 +190,16 @@ def build() -> World:
         b1_s2 = _bid(b1, s2, 2)
         _bid(b1, n1, 3)
         c1_n1 = _bid(c1, n1, 1)
-        _award(b1, b1_s2, decided_days=10, notified_days=2)
-        _award(c1, c1_n1, decided_days=20, notified_days=None)
+        b1_award = _award(b1, b1_s2, decided_days=10, notified_days=2)
+        c1_award = _award(c1, c1_n1, decided_days=20, notified_days=None)
+        _contract(
+            b1_award,
+            "B1-2026",
+            "100000.00",
+            notified_days=12,
+            changes=[("7500", True), ("-2500", True), ("40000", False)],
+        )
+        _contract(c1_award, "C1-2026", "250000.50", notified_days=30, changes=[("20000.25", True)])
         _downloads(a1, 2)
         _downloads(b1, 1)
         _downloads(practice, 5)

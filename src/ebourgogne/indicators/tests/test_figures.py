@@ -39,6 +39,11 @@ def _rows(board, key):
     return board.figure(key).rows
 
 
+def _spaces(text: str) -> str:
+    """French number grouping uses a narrow no-break space: read it as a space."""
+    return text.replace("\u202f", " ").replace("\xa0", " ")
+
+
 def test_buyer_figures_match_the_hand_computed_ones(world):
     board = _board(buyer_key(world.a.pk))
     totals = board.totals
@@ -111,16 +116,80 @@ def test_award_figures_from_the_awards_app(world):
     assert _rows(region, "sme")[1] == ["PME parmi les attributaires (%)", 50.0]
     assert _rows(region, "delays")[1:] == [
         ["Date limite → attribution (jours)", 15.0],
-        ["Attribution → notification (jours)", 2.0],
+        ["Attribution → notification du marché (jours)", 21.0],  # the contracts' notification, not the letters
     ]
+    assert "Le marché est notifié au titulaire en moyenne 21,0 jours après l'attribution." in (
+        region.figure("delays").summary
+    )
     assert "50 % des attributaires sont des PME." in region.figure("sme").summary
     department = selectors.dashboard(department_key("21"), H1)
     assert _rows(department, "sme")[1][1] == 100.0
-    assert [row[1] for row in _rows(department, "delays")[1:]] == [10.0, 2.0]
+    assert [row[1] for row in _rows(department, "delays")[1:]] == [10.0, 12.0]
     buyer = selectors.dashboard(buyer_key(world.a.pk), H1)
     assert _rows(buyer, "sme")[1][1] == "—"  # no award yet
+    assert _rows(buyer, "delays")[2][1] == "—"
+
+
+def test_award_to_notification_counts_notified_contracts_only(world):
+    from ebourgogne.contracts.models import Contract
+
+    with scopes_disabled():
+        Contract.objects.filter(number="C1-2026").update(state="signed", notified_at=None)
+    region = _board(REGION)
+    assert _rows(region, "delays")[2][1] == 12.0  # B1 only; C1's award letter was not sent either
+    assert region.totals["notification_count"] == 1
+
+
+def test_amendments_share_of_initial_amounts(world):
+    region = _board(REGION)
+    assert _rows(region, "amendments") == [
+        ["Marchés notifiés", 2],
+        ["Montant initial des marchés notifiés (€ HT)", 350001],  # 350 000.50 rounded
+        ["Avenants notifiés", 3],  # B1's draft modification is not counted
+        ["Montant des avenants (€ HT)", 25000],
+        ["Montant des avenants / montant initial (%)", 7.1],  # 25 000.25 / 350 000.50
+    ]
+    assert (region.totals["contract_cents"], region.totals["modification_cents"]) == (35_000_050, 2_500_025)
     amendments = region.figure("amendments")
-    assert not amendments.available and amendments.summary.startswith("Pas encore disponible")
+    assert amendments.available and _spaces(amendments.summary) == (
+        "Les avenants notifiés représentent 7,1 % du montant initial des 2 marché(s) notifié(s) "
+        "(25 000 € sur 350 001 € HT, 3 avenant(s))."
+    )
+    assert "350 001 €" in _spaces(str(amendments.chart)) and "25 000 €" in _spaces(str(amendments.chart))
+    department = selectors.dashboard(department_key("21"), H1)
+    assert _rows(department, "amendments")[4][1] == 5.0  # (7 500 - 2 500) / 100 000
+    yonne = selectors.dashboard(department_key("89"), H1)
+    assert _rows(yonne, "amendments")[4][1] == 8.0
+    assert _rows(selectors.dashboard(buyer_key(world.b.pk), H1), "amendments")[4][1] == 5.0
+    buyer_a = selectors.dashboard(buyer_key(world.a.pk), H1)
+    assert _rows(buyer_a, "amendments")[4][1] == "—"
+    assert buyer_a.figure("amendments").summary == "Aucun marché notifié pour les consultations de la période."
+    assert not buyer_a.figure("amendments").chart
+    # Cohorts: C1 was published in March, B1 in April.
+    april = selectors.dashboard(REGION, Period(dt.date(2026, 4, 1), dt.date(2026, 4, 1)))
+    assert _rows(april, "amendments")[4][1] == 5.0
+    text = figure_csv(region.figure("amendments"), scope_label="Région", period=H1, as_of=region.as_of)
+    rows = list(csv.reader(io.StringIO(text[1:]), delimiter=";"))
+    assert rows[6:] == [
+        ["Marchés notifiés", "2"],
+        ["Montant initial des marchés notifiés (€ HT)", "350001"],
+        ["Avenants notifiés", "3"],
+        ["Montant des avenants (€ HT)", "25000"],
+        ["Montant des avenants / montant initial (%)", "7,1"],
+    ]
+
+
+def test_amendments_decrease_has_no_chart_but_a_share(world):
+    from ebourgogne.contracts.models import Modification
+
+    with scopes_disabled():
+        Modification.objects.filter(contract__number="C1-2026").update(amount_change=-30000)
+    region = _board(REGION)
+    assert _rows(region, "amendments")[3:] == [
+        ["Montant des avenants (€ HT)", -25000],
+        ["Montant des avenants / montant initial (%)", round(-2_500_000 / 35_000_050 * 100, 1)],
+    ]
+    assert region.figure("amendments").chart == ""  # bars are drawn for amounts that are not negative
 
 
 def test_awards_not_available_is_said_plainly(world, monkeypatch):
@@ -180,7 +249,15 @@ def test_csv_export_opens_in_french_spreadsheets(world):
 def test_svg_charts_are_accessible(world):
     board = _board(REGION)
     charted = [figure for figure in board.figures if figure.chart]
-    assert {figure.key for figure in charted} >= {"publications", "cpv", "procedures", "bids", "sme", "delays"}
+    assert {figure.key for figure in charted} >= {
+        "publications",
+        "cpv",
+        "procedures",
+        "bids",
+        "sme",
+        "delays",
+        "amendments",
+    }
     for figure in charted:
         svg = ET.fromstring(str(figure.chart))  # noqa: S314 (our own output): well-formed XML
         ns = "{http://www.w3.org/2000/svg}"

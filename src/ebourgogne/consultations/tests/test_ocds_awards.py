@@ -18,7 +18,7 @@ from ebourgogne.consultations.models import Consultation
 from ebourgogne.consultations.ocds import release_package
 from ebourgogne.consultations.ocds_awards import _add_months, outcome_changed_since
 from ebourgogne.consultations.tests.ocds_schema import validation_errors
-from ebourgogne.contracts.models import ContractDocument, DocumentKind, Modification
+from ebourgogne.contracts.models import Contract, ContractDocument, DocumentKind, Modification
 from ebourgogne.core import clock
 from ebourgogne.testing.awards import opened_consultation
 from ebourgogne.testing.contracts import awarded, contract
@@ -153,6 +153,35 @@ def test_lots_one_awarded_one_unsuccessful(client, buyer, company, rival):
     assert release["awards"][0]["title"].startswith("Lot 1 : ")
     assert [lot["status"] for lot in release["tender"]["lots"]] == ["complete", "unsuccessful"]
     assert company.name not in str(release) and "60000" not in str(release)  # the losing bid of lot 1
+    assert "contracts" not in release
+    # Lot 1's contract is notified: it refers to lot 1's award; lot 2 (unsuccessful) has none.
+    with scopes_disabled():
+        Contract.objects.create(
+            organisation=buyer,
+            consultation=opened.consultation,
+            lot=opened.lots[0],
+            award=awards[0],
+            holder=rival,
+            bid=opened.bids[1],
+            number="2026-L1",
+            title="Lot 1",
+            object="Lot 1 du marché",
+            contract_type="works",
+            procedure="open",
+            cpv_code="45000000",
+            amount=Decimal("61000"),
+            duration_months=6,
+            state="notified",
+            created_at=now,
+            signed_at=now,
+            notified_at=now,
+            starts_on=clock.today_local(),
+        )
+    release = ocds(client, opened.consultation)
+    assert [(item["id"], item["awardID"]) for item in release["contracts"]] == [
+        ("2026-L1", f"attribution-{awards[0].pk}")
+    ]
+    assert release["tag"] == ["tender", "award", "contract"]
 
 
 @pytest.mark.parametrize("state", ["preparing", "signed"])

@@ -1,6 +1,10 @@
-"""Skeleton: the public signature verification page (/verifier-une-signature/)."""
+"""The public signature verification page (/verifier-une-signature/)."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from ebourgogne.signatures import views_verify
 
 app_name = "signatures_verify"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views_verify.verify_page, name="verify"),
+]

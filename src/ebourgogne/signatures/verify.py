@@ -43,6 +43,7 @@ from asn1crypto import cms, core, pem
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from ebourgogne.core import clock
 from ebourgogne.core.errors import DomainError
@@ -53,6 +54,13 @@ logger = logging.getLogger(__name__)
 MAX_SIZE = 50 * 1024 * 1024  # announced on the page
 PADES, CADES, XADES = "PAdES", "CAdES", "XAdES"
 STATUSES = ("valid", "expired", "not_yet_valid", "revoked", "unknown")
+STATUS_LABELS = {
+    "valid": gettext_lazy("valide"),
+    "expired": gettext_lazy("expiré"),
+    "not_yet_valid": gettext_lazy("pas encore valide"),
+    "revoked": gettext_lazy("révoqué"),
+    "unknown": gettext_lazy("inconnu"),
+}
 QC_STATEMENTS_OID = "1.3.6.1.5.5.7.1.3"
 QC_COMPLIANCE_OID = "0.4.0.1862.1.1"
 ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
@@ -98,6 +106,10 @@ class SignatureResult:
         return self.integrity_ok and self.certificate_status_at_signing == "valid" and self.trusted
 
     @property
+    def status_label(self) -> str:
+        return str(STATUS_LABELS.get(self.certificate_status_at_signing, self.certificate_status_at_signing))
+
+    @property
     def qualified_label(self) -> str:
         return _("qualifié (eIDAS, déclaré par le certificat)") if self.qualified else _("non qualifié")
 
@@ -129,6 +141,7 @@ class Report:
         for item, result in zip(data["signatures"], self.signatures, strict=True):
             item["ok"] = result.ok
             item["qualified_label"] = str(result.qualified_label)
+            item["status_label"] = result.status_label
         return data
 
 

@@ -4,7 +4,7 @@ Public (no authentication), under /api/v1/consultations — published consultati
 
 - GET  /                         list, filtered, cursor-paginated (see `cursor` below)
 - GET  /{id}                     one consultation: lots, CPV codes, dates, documents, questions and answers
-- GET  /{id}/ocds                its OCDS 1.1 release package (`tender` stage)
+- GET  /{id}/ocds                its OCDS 1.1 release package (tender, award and contract stages)
 - GET  /ocds                     OCDS release packages of every published consultation, cursor-paginated
 
 Buyers (a personal API token or the browser session; `consultations.manage`), under /api/v1/buyers:
@@ -49,6 +49,7 @@ from ebourgogne.consultations.models import (
     Procedure,
     State,
 )
+from ebourgogne.consultations.ocds_awards import outcome_changed_since
 from ebourgogne.core import clock
 from ebourgogne.core.access import organisation_api, public
 from ebourgogne.core.errors import NotFound
@@ -358,6 +359,8 @@ def filter_consultations(queryset: QuerySet, filters: ConsultationFilters) -> Qu
                     Q(published_at__gte=since) | Q(updated_at__gte=since)
                 )
             )
+            # The award and contract stages (a contract notified, modified or ended): see ocds_awards.
+            | outcome_changed_since(since)
         )
     return queryset
 
@@ -412,7 +415,7 @@ class OcdsQuery(Schema):
 @router.get(
     "/{int:consultation_id}/ocds",
     response={200: dict[str, Any], 404: ErrorOut},
-    summary="OCDS 1.1 release package of one published consultation (tender stage)",
+    summary="OCDS 1.1 release package of one published consultation (tender, award and contract stages)",
     auth=None,
 )
 @public(reason="open data of a published consultation")

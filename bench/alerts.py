@@ -197,6 +197,8 @@ def _seed_alerts(count: int, users, company, rng: random.Random) -> None:
                     updated_at=now,
                 )
             )
+        for alert in alerts:
+            alert.compiled = percolation.precompile(alert)  # as the alerts' save services do
         with transaction.atomic():
             created = Alert.objects.bulk_create(alerts)
             AlertKey.objects.bulk_create(

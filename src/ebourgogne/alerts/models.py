@@ -3,7 +3,8 @@
 - `Alert`: the criteria (the portal search's, several values allowed per criterion: OR inside a
   criterion, AND between criteria), the delivery (immediately, daily or weekly digest), a secret token for
   the private Atom feed. `terms` keeps the keywords as the database's full-text index spells them (see
-  alerts.percolation), computed when the alert is saved.
+  alerts.percolation), computed when the alert is saved; `compiled` the criteria normalised for the
+  percolation (CPV prefixes, terms, bounds: alerts.percolation.precompile), also written on save.
 - `AlertKey`: the inverted index of the active alerts (alerts.percolation): the few keys under which a
   consultation can find the alert. Rows exist only for active alerts.
 - `AlertMatch`: a consultation an alert matched (once per alert and consultation). The mails, the
@@ -54,6 +55,8 @@ class Alert(models.Model):
     value_min = models.DecimalField(_("valeur minimale"), max_digits=15, decimal_places=2, null=True, blank=True)
     value_max = models.DecimalField(_("valeur maximale"), max_digits=15, decimal_places=2, null=True, blank=True)
     terms = models.JSONField(default=list, blank=True)  # the keywords as the full-text index spells them
+    # The criteria normalised for percolation (alerts.percolation.precompile), written with the criteria.
+    compiled = models.JSONField(default=dict, blank=True, editable=False)
     delivery = models.CharField(_("envoi"), max_length=16, choices=Delivery.choices, default=Delivery.DAILY)
     is_active = models.BooleanField(_("active"), default=True)
     feed_token = models.CharField(max_length=64, unique=True, default=new_feed_token)

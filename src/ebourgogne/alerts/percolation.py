@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -73,9 +74,9 @@ def keyword_terms(q: str) -> list[str]:
     return found
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Compiled:
-    """An alert's criteria, ready to verify."""
+    """An alert's criteria, ready to verify (treated as read-only once built)."""
 
     id: int
     departments: frozenset
@@ -138,6 +139,50 @@ def compile_alert(alert) -> Compiled:
     return compile_row(tuple(getattr(alert, name) for name in ALERT_FIELDS))
 
 
+# The precompiled criteria (`Alert.compiled`): the alert's criteria normalised once, when the alert is saved
+# (services), so that percolation reads one column and builds no prefix nor term again. A row whose
+# version differs (or empty: written before the column existed) is compiled from its criteria columns.
+COMPILED_VERSION = 1
+
+
+def precompile(alert) -> dict:
+    """The value of `Alert.compiled` for the alert's current criteria (its `terms` already computed)."""
+    compiled = compile_alert(alert)
+    return {
+        "v": COMPILED_VERSION,
+        "d": sorted(compiled.departments),
+        "b": sorted(compiled.buyers),
+        "p": sorted(compiled.procedures),
+        "t": sorted(compiled.contract_types),
+        "c": list(compiled.cpv_prefixes),
+        "w": compiled.has_words,
+        "k": list(compiled.terms),
+        "lo": None if compiled.value_min is None else str(compiled.value_min),
+        "hi": None if compiled.value_max is None else str(compiled.value_max),
+    }
+
+
+def from_precompiled(pk: int, data) -> Compiled | None:
+    """The Compiled of a stored `Alert.compiled` value, or None when it must be compiled again."""
+    if isinstance(data, str):
+        data = json.loads(data)
+    if not isinstance(data, dict) or data.get("v") != COMPILED_VERSION:
+        return None
+    low, high = data["lo"], data["hi"]
+    return Compiled(
+        id=pk,
+        departments=frozenset(data["d"]),
+        buyers=frozenset(data["b"]),
+        procedures=frozenset(data["p"]),
+        contract_types=frozenset(data["t"]),
+        cpv_prefixes=tuple(data["c"]),
+        has_words=data["w"],
+        terms=tuple(data["k"]),
+        value_min=None if low is None else Decimal(low),
+        value_max=None if high is None else Decimal(high),
+    )
+
+
 # Pairs of criteria a key may combine: one of them is the buyer or the department (single values on a
 # consultation, and selective), so a consultation has a few hundred keys, not thousands (its CPV
 # ancestors times its words would be).
@@ -182,18 +227,61 @@ def _anchor(values: dict[str, list[str]]) -> list[str]:
     return [first]
 
 
-def alert_keys(alert: Compiled) -> list[str]:
-    """The keys under which the alert is filed (see the module's docstring)."""
+def anchor(alert: Compiled) -> tuple[tuple[str, ...], list[str]]:
+    """The criteria the alert is filed under and its keys (see the module's docstring)."""
     if alert.has_words and not alert.terms:
-        return []  # never matches (see the module's docstring): filed under no key
+        return (), []  # never matches (see the module's docstring): filed under no key
     values = _anchor_values(alert)
     if not values:
-        return [ANY]
+        return (), [ANY]
     dims = _anchor(values)
     if len(dims) == 1:
-        return [f"{dims[0]}:{value}" for value in values[dims[0]]]
+        return (dims[0],), [f"{dims[0]}:{value}" for value in values[dims[0]]]
     first, second = dims
-    return [f"{first}:{a}|{second}:{b}" for a in values[first] for b in values[second]]
+    return (first, second), [f"{first}:{a}|{second}:{b}" for a in values[first] for b in values[second]]
+
+
+def alert_keys(alert: Compiled) -> list[str]:
+    """The keys under which the alert is filed (see the module's docstring)."""
+    return anchor(alert)[1]
+
+
+def residual(alert: Compiled, dims: tuple[str, ...]) -> Compiled | None:
+    """What remains to verify of the alert on a consultation that has one of its keys (`dims`, from
+    `anchor`): such a consultation satisfies the anchored criteria (its buyer, department, procedure or
+    contract type is one of the alert's; one of its CPV codes is in the subtree of one of the alert's; it
+    holds the anchored keyword), so they are left out. None: nothing left, the alert matches any open
+    consultation that has one of its keys."""
+    if not dims:
+        return alert
+    terms = alert.terms
+    if "k" in dims:
+        anchored = max(terms, key=lambda term: (len(term), term))
+        terms = tuple(term for term in terms if term != anchored)
+    rest = Compiled(
+        id=alert.id,
+        departments=frozenset() if "d" in dims else alert.departments,
+        buyers=frozenset() if "b" in dims else alert.buyers,
+        procedures=frozenset() if "p" in dims else alert.procedures,
+        contract_types=frozenset() if "t" in dims else alert.contract_types,
+        cpv_prefixes=() if "c" in dims else alert.cpv_prefixes,
+        has_words=bool(terms),
+        terms=terms,
+        value_min=alert.value_min,
+        value_max=alert.value_max,
+    )
+    if not (
+        rest.departments
+        or rest.buyers
+        or rest.procedures
+        or rest.contract_types
+        or rest.cpv_prefixes
+        or rest.has_words
+        or rest.value_min is not None
+        or rest.value_max is not None
+    ):
+        return None
+    return rest
 
 
 @dataclass(frozen=True)
@@ -352,10 +440,155 @@ def verify(alert: Compiled, facts: Facts, now: dt.datetime) -> bool:
     return True
 
 
-class Percolator:
-    """Matches consultations against the active alerts; keeps the alerts it compiled (one run, or a bench)."""
+_SEP = "\x1f"  # between the keys of an alert in the index query (no key holds a control character)
 
-    def __init__(self) -> None:
+
+class Index:
+    """The inverted index of the active alerts in memory, for a batch of consultations.
+
+    Built in one query (one snapshot of the alerts): each active alert's keys (the `AlertKey` rows, the
+    same as the database path's) and its precompiled criteria, kept as read (text) and compiled only when
+    the alert is first a candidate: a batch meets a fraction of the alerts. A consultation's candidates are
+    the union of the postings of its keys (set operations); each is then verified on what its key does not
+    already guarantee (`residual`), or entirely when its stored keys are not exactly those its criteria
+    give (keys written by an earlier anchoring)."""
+
+    def __init__(self, rows: Iterable[tuple[int, object, list[str]]]) -> None:
+        self.postings: dict[str, set[int]] = {}
+        self.raw: dict[int, tuple[object, list[str]]] = {}
+        self.ready: dict[int, tuple[Compiled, Compiled | None, bool]] = {}
+        postings = self.postings
+        for pk, data, keys in rows:
+            self.raw[pk] = (data, keys)
+            for key in keys:
+                posting = postings.get(key)
+                if posting is None:
+                    postings[key] = {pk}
+                else:
+                    posting.add(pk)
+
+    @property
+    def size(self) -> int:
+        return len(self.raw)
+
+    @classmethod
+    def build(cls) -> Index:
+        from ebourgogne.alerts.models import Alert, AlertKey
+
+        alerts, keys = Alert._meta.db_table, AlertKey._meta.db_table
+        if connection.vendor == "postgresql":
+            sql = (
+                f"SELECT a.id, a.compiled::text, string_agg(k.key, E'{_SEP}') FROM {alerts} a "  # noqa: S608
+                f"JOIN {keys} k ON k.alert_id = a.id WHERE a.is_active GROUP BY a.id"
+            )
+        else:
+            sql = (
+                f"SELECT a.id, a.compiled, group_concat(k.key, char(31)) FROM {alerts} a "  # noqa: S608
+                f"JOIN {keys} k ON k.alert_id = a.id WHERE a.is_active GROUP BY a.id"
+            )
+        with connection.cursor() as cursor:
+            cursor.execute(sql)
+            rows = cursor.fetchall()
+        return cls((pk, data, joined.split(_SEP)) for pk, data, joined in rows)
+
+    def prepare(self, pk: int) -> tuple[Compiled, Compiled | None, bool]:
+        """The alert's criteria, what remains to verify once one of its keys is found (None: nothing), and
+        whether to verify it whole instead (`verify`): keys written by an earlier anchoring, or keywords
+        outside ASCII on SQLite (FTS5 decides)."""
+        data, stored = self.raw[pk]
+        alert = from_precompiled(pk, data)
+        if alert is None:  # written before the column existed, or by another version
+            alert = compile_row(_columns(pk))
+        dims, keys = anchor(alert)
+        rest = residual(alert, dims)
+        whole = sorted(stored) != sorted(keys) or (
+            rest is not None and connection.vendor == "sqlite" and not rest.ascii_terms
+        )
+        entry = self.ready[pk] = (alert, rest, whole)
+        return entry
+
+    def candidates(self, facts: Facts) -> set[int]:
+        postings = self.postings
+        found: set[int] = set()
+        for key in facts.keys():
+            posting = postings.get(key)
+            if posting:
+                found |= posting
+        return found
+
+
+def _columns(pk: int) -> tuple:
+    from ebourgogne.alerts.models import Alert
+
+    return Alert.objects.filter(pk=pk).values_list(*ALERT_FIELDS).get()
+
+
+def _read_compiled(where: str, params: list) -> dict[int, Compiled]:
+    """The alerts of `where` (SQL on the alerts table), from their precompiled criteria; the rows without
+    an up-to-date value are compiled from their criteria columns."""
+    from ebourgogne.alerts.models import Alert
+
+    table = Alert._meta.db_table
+    found: dict[int, Compiled] = {}
+    stale: list[int] = []
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT id, compiled FROM {table} WHERE {where}", params)  # noqa: S608
+        for pk, data in cursor.fetchall():
+            compiled = from_precompiled(pk, data)
+            if compiled is None:
+                stale.append(pk)
+            else:
+                found[pk] = compiled
+    for start in range(0, len(stale), CHUNK):
+        rows = Alert.objects.filter(pk__in=stale[start : start + CHUNK]).values_list(*ALERT_FIELDS)
+        found.update((row[0], compile_row(row)) for row in rows)
+    return found
+
+
+INDEX_BATCH = 20  # consultations from which a batch builds the index in memory rather than asking the database
+
+
+def rest_holds(rest: Compiled, facts: Facts) -> bool:
+    """`verify` of a residual (see `residual`) on an open consultation (checked once for all candidates),
+    its keywords in ASCII or on PostgreSQL (else `verify` itself is used): the same tests, in the same
+    order, without what was decided once per consultation."""
+    if rest.departments and facts.department not in rest.departments:
+        return False
+    if rest.buyers and facts.buyer_slug not in rest.buyers:
+        return False
+    if rest.procedures and facts.procedure not in rest.procedures:
+        return False
+    if rest.contract_types and facts.contract_type not in rest.contract_types:
+        return False
+    value = facts.estimated_value
+    if rest.value_min is not None and (value is None or value < rest.value_min):
+        return False
+    if rest.value_max is not None and (value is None or value > rest.value_max):
+        return False
+    if rest.cpv_prefixes and not any(code.startswith(rest.cpv_prefixes) for code in facts.cpv_codes):
+        return False
+    if rest.terms:
+        terms = facts.terms
+        for term in rest.terms:
+            if term not in terms:
+                return False
+    return True
+
+
+class Percolator:
+    """Matches consultations against the active alerts; keeps what it loaded (one run, or a bench).
+
+    Two paths, the same answer: for a few consultations (the task run after each publication or change),
+    the candidates are read from the `AlertKey` table and their precompiled criteria loaded; for a batch
+    (`INDEX_BATCH` consultations or more, or `mode="index"`), the index of every active alert is built once
+    in memory (`Index`) and each consultation's candidates are found there without the database."""
+
+    def __init__(self, mode: str = "auto") -> None:
+        if mode not in ("auto", "index", "database"):
+            raise ValueError(mode)
+        self.mode = mode
+        self.index: Index | None = None
+        self.index_seconds = 0.0
         self.compiled: dict[int, Compiled] = {}
         self.candidates_seen = 0
 
@@ -376,42 +609,58 @@ class Percolator:
         return found
 
     def _load(self, alert_ids: set[int]) -> None:
-        from ebourgogne.alerts.models import Alert
-
         missing = sorted(alert_ids - self.compiled.keys())
-        if not missing:
-            return
-        fields = [Alert._meta.get_field(name) for name in ALERT_FIELDS]
-        columns = ", ".join(field.column for field in fields)
-        table = Alert._meta.db_table
-        with connection.cursor() as cursor:
-            for start in range(0, len(missing), CHUNK):
-                part = missing[start : start + CHUNK]
-                marks = ", ".join(["%s"] * len(part))
-                cursor.execute(
-                    f"SELECT {columns} FROM {table} WHERE is_active AND id IN ({marks})",  # noqa: S608
-                    part,
-                )
-                for row in cursor.fetchall():
-                    self.compiled[row[0]] = compile_row(
-                        tuple(_plain(name, value) for name, value in zip(ALERT_FIELDS, row, strict=True))
-                    )
+        for start in range(0, len(missing), CHUNK):
+            part = missing[start : start + CHUNK]
+            marks = ", ".join(["%s"] * len(part))
+            self.compiled.update(_read_compiled(f"is_active AND id IN ({marks})", part))
+
+    def _match_database(self, facts: Facts, now: dt.datetime) -> list[int]:
+        candidates = self.candidates(facts)
+        self.candidates_seen += len(candidates)
+        self._load(candidates)
+        return sorted(pk for pk in candidates if pk in self.compiled and verify(self.compiled[pk], facts, now))
+
+    def _match_index(self, facts: Facts, now: dt.datetime) -> list[int]:
+        index = self.index
+        ready, prepare = index.ready, index.prepare
+        candidates = index.candidates(facts)
+        self.candidates_seen += len(candidates)
+        # Text outside ASCII on SQLite: the keyword anchor is no guarantee there (FTS5 decides): verify all.
+        row_whole = connection.vendor == "sqlite" and not facts.ascii_text
+        found = []
+        for pk in candidates:
+            alert, rest, whole = ready.get(pk) or prepare(pk)
+            if whole or row_whole:
+                if verify(alert, facts, now):
+                    found.append(pk)
+            elif rest is None or rest_holds(rest, facts):
+                found.append(pk)
+        found.sort()
+        return found
 
     def match(self, consultation_ids: Iterable[int], *, now: dt.datetime | None = None) -> dict[int, list[int]]:
         """{consultation id: sorted ids of the active alerts it matches} for the indexed consultations."""
         now = now or clock.now()
         result: dict[int, list[int]] = {}
-        for consultation_id, facts in sorted(load_facts(consultation_ids).items()):
-            if facts.state != State.PUBLISHED or not facts.bids_deadline > now:
-                result[consultation_id] = []  # matches no alert: no need to look for candidates
-                continue
-            candidates = self.candidates(facts)
-            self.candidates_seen += len(candidates)
-            self._load(candidates)
-            result[consultation_id] = sorted(
-                pk for pk in candidates if pk in self.compiled and verify(self.compiled[pk], facts, now)
-            )
-        return result
+        facts_of = load_facts(consultation_ids)
+        live = [
+            facts
+            for _pk, facts in sorted(facts_of.items())
+            if facts.state == State.PUBLISHED and facts.bids_deadline > now
+        ]
+        if self.index is None and live and (self.mode == "index" or (self.mode == "auto" and len(live) >= INDEX_BATCH)):
+            started = time.perf_counter()
+            self.index = Index.build()
+            self.index_seconds = time.perf_counter() - started
+        for consultation_id in facts_of:
+            result[consultation_id] = []  # closed or not published: matches no alert
+        for facts in live:
+            if self.index is not None:
+                result[facts.id] = self._match_index(facts, now)
+            else:
+                result[facts.id] = self._match_database(facts, now)
+        return dict(sorted(result.items()))
 
 
 def percolate(consultation_ids: Iterable[int], *, now: dt.datetime | None = None) -> dict[int, list[int]]:

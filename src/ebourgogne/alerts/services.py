@@ -321,6 +321,7 @@ def create_alert(
             )
         alert = Alert(owner=owner, company=company, created_at=now, updated_at=now, **values)
         alert.terms = percolation.keyword_terms(alert.q)
+        alert.compiled = percolation.precompile(alert)
         alert.save()
         index_alert(alert)
         log_event(action="alerts.alert.created", actor=owner, obj=alert, data=_summary(alert), request=request)
@@ -346,6 +347,7 @@ def update_alert(
             setattr(locked, field, value)
         locked.company = company
         locked.terms = percolation.keyword_terms(locked.q)
+        locked.compiled = percolation.precompile(locked)
         locked.updated_at = clock.now()
         locked.save()
         index_alert(locked)

@@ -151,7 +151,9 @@ def test_percolation_equals_portal_search(subscriber, consultations, alerts):
                 criteria["departments"] = ["21"]
             made.append(new_alert(subscriber, **criteria))
 
-        matched = percolation.percolate(ids)
+        matched = percolation.Percolator(mode="database").match(ids)
+        # The batch path (index in memory, residual verification) gives the same answer.
+        assert percolation.Percolator(mode="index").match(ids) == matched
         by_alert = {alert.pk: {cid for cid, pks in matched.items() if alert.pk in pks} for alert in made}
         with scopes_disabled():
             expected = {alert.pk: portal_matches(alert, slugs) & set(ids) for alert in made}
@@ -219,3 +221,38 @@ def test_keys_of_an_alert(subscriber):
     value_only = new_alert(subscriber, value_min="1000")
     assert percolation.alert_keys(percolation.compile_alert(value_only)) == ["*"]
     assert connection.vendor in ("sqlite", "postgresql")
+
+
+def test_batch_index_and_residuals(subscriber):
+    """The in-memory index of a batch: an alert whose key says it all needs no verification, the others are
+    verified on what their key leaves out; both agree with the database path and the naive evaluation."""
+    road = published(title="Réfection de voirie", department="21", main_cpv_id="45233140", estimated_value="50000")
+    school = published(title="Écoles régionales", department="58", main_cpv_id="45210000")
+    exact = new_alert(subscriber, cpv_codes=["45200000"], departments=["21"])
+    words = new_alert(subscriber, q="écoles régionales")
+    priced = new_alert(subscriber, departments=["21"], value_min="90000")
+    compiled = percolation.compile_alert(exact)
+    dims, keys = percolation.anchor(compiled)
+    assert dims == ("c", "d") and keys == ["c:452|d:21"]
+    assert percolation.residual(compiled, dims) is None
+    rest = percolation.residual(
+        percolation.compile_alert(words), percolation.anchor(percolation.compile_alert(words))[0]
+    )
+    assert rest is not None and len(rest.terms) == 1  # the anchored keyword is guaranteed, the other is not
+    percolator = percolation.Percolator(mode="index")
+    matched = percolator.match([road.pk, school.pk])
+    assert matched == {road.pk: [exact.pk], school.pk: [words.pk]}
+    assert percolator.index.size == 3 and priced.pk not in matched[road.pk]
+    assert percolation.Percolator(mode="database").match([road.pk, school.pk]) == matched
+    assert percolation.naive([road.pk, school.pk]) == matched
+
+
+def test_precompiled_criteria_are_written_and_stale_rows_compiled_again(subscriber):
+    alert = new_alert(subscriber, q="voirie", cpv_codes=["45200000"], value_max="100000")
+    alert.refresh_from_db()
+    assert alert.compiled["v"] == percolation.COMPILED_VERSION and alert.compiled["c"] == ["452"]
+    assert percolation.from_precompiled(alert.pk, alert.compiled) == percolation.compile_alert(alert)
+    road = published(title="Voirie", main_cpv_id="45233140", estimated_value="50000")
+    Alert.objects.filter(pk=alert.pk).update(compiled={})  # a row written before the column existed
+    assert percolation.Percolator(mode="index").match([road.pk]) == {road.pk: [alert.pk]}
+    assert percolation.Percolator(mode="database").match([road.pk]) == {road.pk: [alert.pk]}

@@ -351,14 +351,13 @@ def _finish(result: SignatureResult, certificate: x509.Certificate, *, revoked_a
 # --- Entry point ---------------------------------------------------------------------------------------
 
 
-def _check_size(data: Any, *, what: str) -> bytes:
+def _check_size(data: Any) -> bytes:
     data = bytes(data or b"")
     if not data:
-        raise DomainError(_("Le fichier %(what)s est vide.") % {"what": what}, code="empty")
+        raise DomainError(_("Ce fichier est vide."), code="empty")
     if len(data) > MAX_SIZE:
         raise DomainError(
-            _("Le fichier %(what)s dépasse la taille maximale de %(max)d Mo.")
-            % {"what": what, "max": MAX_SIZE // (1024 * 1024)},
+            _("Ce fichier dépasse la taille maximale de %(max)d Mo.") % {"max": MAX_SIZE // (1024 * 1024)},
             code="too_large",
         )
     return data
@@ -402,11 +401,11 @@ def _cms(data: bytes) -> cms.SignedData | None:
 def verify(data: bytes, *, filename: str, detached: bytes | None = None) -> Report:
     """Check the signatures of `data` (a signed PDF, a CMS signature or a signed XML); `detached` is the
     file a detached CAdES signature is about."""
-    data = _check_size(data, what=_("signé"))
+    data = _check_size(data)
     if detached is not None and len(detached) == 0:
         detached = None
     if detached is not None:
-        detached = _check_size(detached, what=_("signé"))
+        detached = _check_size(detached)
     report = Report(filename=str(filename or "")[:255], checked_at=clock.now())
     try:
         if detached is not None and _cms(data) is None and _cms(detached) is not None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from django import forms
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.functional import lazy
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
@@ -51,11 +52,16 @@ def _size_checked(uploaded):  # noqa: ANN001, ANN202
 class VerifyForm(forms.Form):
     document = forms.FileField(
         label=gettext_lazy("Document signé"),
-        help_text=gettext_lazy(
-            "Un PDF signé, un XML signé (XAdES), une signature enveloppante (.p7m), ou le fichier d'origine "
-            "d'une signature détachée. %(max)d Mo au plus."
-        )
-        % {"max": MAX_MB},
+        help_text=lazy(
+            lambda: (
+                _(
+                    "Un PDF signé, un XML signé (XAdES), une signature enveloppante (.p7m), ou le fichier d'origine "
+                    "d'une signature détachée. %(max)d Mo au plus."
+                )
+                % {"max": MAX_MB}
+            ),
+            str,
+        )(),
         error_messages={"required": gettext_lazy("Choisissez le fichier à vérifier.")},
     )
     signature = forms.FileField(

@@ -591,15 +591,10 @@ def _codes_html(consultation: Consultation) -> str:
 
 
 def _common_visitor(request: HttpRequest) -> bool:
-    """A visitor who sees the common version of public pages: not signed in, no query string, and no
-    cookie of their own but the CSRF, language and session ones (a tender-file downloader who identified
-    themselves carries a cookie of the DCE, and sees their own version)."""
-    from django.conf import settings
-
-    if request.user.is_authenticated or request.GET:
-        return False
-    common = {settings.CSRF_COOKIE_NAME, settings.LANGUAGE_COOKIE_NAME, settings.SESSION_COOKIE_NAME}
-    return all(name in common for name in request.COOKIES)
+    """A visitor who sees the common version of public pages (`core.pagecache.common_visitor`: not signed
+    in, no cookie of their own but the CSRF, language and session ones — a tender-file downloader who
+    identified themselves carries a cookie of the DCE, and sees their own version) and no query string."""
+    return not request.GET and pagecache.common_visitor(request)
 
 
 @public(reason="the public page of a published consultation: drafts answer 404")
@@ -610,7 +605,7 @@ def public_detail(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404
     consultation, stamp = found
 
-    def article(**extra: Any) -> str:
+    def page(**extra: Any) -> HttpResponse:
         context = {
             "consultation": consultation,
             "codes_html": _codes_html(consultation),
@@ -618,24 +613,14 @@ def public_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "documents": [line.strip() for line in consultation.required_documents.splitlines() if line.strip()],
             **extra,
         }
-        return render_to_string("consultations/_public_article.html", context, request=request)
+        article = mark_safe(render_to_string("consultations/_public_article.html", context, request=request))  # noqa: S308 (rendered by our templates)
+        return render(
+            request, "consultations/public_detail.html", {**extra, "consultation": consultation, "article": article}
+        )
 
-    if _common_visitor(request):
-        # Everything time-dependent the page shows is decided by the effective state and whether
-        # questions are open: both are in the key with the stamp of the data.
-        key = "|".join(
-            (
-                "consultation",
-                str(pk),
-                stamp,
-                get_language(),
-                consultation.effective_state,
-                str(consultation.accepts_questions),
-            )
-        )
-        html = pagecache.fill(
-            request, pagecache.get_or_render(key, lambda: article(csrf_token=pagecache.CSRF_PLACEHOLDER))
-        )
-    else:
-        html = mark_safe(article())  # noqa: S308 (rendered by our templates)
-    return render(request, "consultations/public_detail.html", {"consultation": consultation, "article": html})
+    if not _common_visitor(request):
+        return page()
+    # The whole page is kept for the common visitor. Everything time-dependent it shows is decided by the
+    # effective state and whether questions are open: both are in the key with the stamp of the data.
+    key = "|".join(("consultation", str(pk), stamp, consultation.effective_state, str(consultation.accepts_questions)))
+    return pagecache.kept_page(request, key, lambda extra: (page(**extra), True))

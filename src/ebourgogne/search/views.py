@@ -55,7 +55,7 @@ def _results(form: SearchForm) -> tuple[int, dict]:
     }
 
 
-def _results_html(request, form: SearchForm) -> tuple[int, str, dict]:
+def _results_html(request, form: SearchForm, stamp: str | None = None) -> tuple[int, str, dict]:
     """(status, the results part's HTML, its context). The part holds nothing personal (results, counts,
     pagination, feed link): for the same criteria, language and index stamp (`selectors.index_stamp`)
     every visitor gets the same HTML, kept in `core.pagecache` — the search itself is not run again.
@@ -68,7 +68,13 @@ def _results_html(request, form: SearchForm) -> tuple[int, str, dict]:
     if not form.is_valid() or form.cleaned_data.get("closing_within"):
         return render_part()
     key = "|".join(
-        ("search", get_language() or "", selectors.index_stamp(), _query_string(form), str(form.cleaned_data["page"]))
+        (
+            "search",
+            get_language() or "",
+            stamp or selectors.index_stamp(),
+            _query_string(form),
+            str(form.cleaned_data["page"]),
+        )
     )
     kept: dict = {}
 
@@ -83,20 +89,36 @@ def _results_html(request, form: SearchForm) -> tuple[int, str, dict]:
     return int(status), html, context
 
 
-def _run(request, form: SearchForm, template: str, context: dict):
-    status, html, part_context = _results_html(request, form)
+def _run(request, form: SearchForm, template: str, context: dict, stamp: str | None = None):
+    status, html, part_context = _results_html(request, form, stamp)
     if request.headers.get("HX-Request") == "true":
         return HttpResponse(html, status=status)
     context.update({**part_context, "results_html": mark_safe(html)})  # noqa: S308 (our template's output)
     return render(request, template, context, status=status)
 
 
+def _kept_search_page(request, make_form, template: str, context: dict, name: str):
+    """The whole page for a common visitor (`pagecache.common_visitor`), kept like its results part: under
+    the address's query string and the index stamp, for a valid search that does not move with the clock.
+    Anyone else, and a search that cannot be kept, gets the page rendered for them."""
+    if not pagecache.common_visitor(request) or request.GET.get("closing_within"):
+        return _run(request, make_form(), template, context)
+    stamp = selectors.index_stamp()
+
+    def render_page(extra: dict):
+        form = make_form()
+        response = _run(request, form, template, {**context, **extra}, stamp)
+        return response, form.is_valid() and not form.cleaned_data.get("closing_within")
+
+    key = "|".join((name, stamp, request.META.get("QUERY_STRING", "")))
+    return pagecache.kept_page(request, key, render_page)
+
+
 @public(reason="the portal's search over public consultations")
 @require_safe
 @vary_on_headers("HX-Request")
 def search(request):
-    form = SearchForm(request.GET)
-    return _run(request, form, "search/search.html", {})
+    return _kept_search_page(request, lambda: SearchForm(request.GET), "search/search.html", {}, "search")
 
 
 @public(reason="an Atom feed of a public search")

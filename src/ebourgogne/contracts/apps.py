@@ -26,6 +26,6 @@ class ContractsConfig(AppConfig):
                 "contracts.milestone_set": _("Jalon d'exécution enregistré"),
                 "contracts.ended": _("Fin d'exécution du marché"),
                 "contracts.decp_published": _("Données essentielles publiées"),
-                "contracts.purged": _("Pièces supprimées au terme de leur durée de conservation"),
+                "contracts.purged": _("Fichiers supprimés au terme de leur durée de conservation"),
             }
         )

@@ -239,3 +239,27 @@ def test_a_piece_signed_elsewhere_is_kept_with_its_report(preparing, company_adm
             contract=preparing, acting_user=company_admin, pdf_bytes=b"not a pdf", filename="x.pdf", title="X"
         )
     assert refused.value.code == "not_pdf"
+
+
+def test_the_demo_contract_is_signed_by_both_and_notified(buyer, company, buyer_admin, company_admin):
+    from ebourgogne.contracts.demo import create_demo_contracts
+    from ebourgogne.testing.factories import ConsultationFactory
+
+    with scopes_disabled():
+        ConsultationFactory(
+            organisation=buyer,
+            state="awarded",
+            estimated_value=Decimal("310000"),
+            published_at=clock.now() - dt.timedelta(days=120),
+            questions_deadline=clock.now() - dt.timedelta(days=90),
+            bids_deadline=clock.now() - dt.timedelta(days=80),
+            closed_at=clock.now() - dt.timedelta(days=80),
+            opened_at=clock.now() - dt.timedelta(days=79),
+            ended_at=clock.now() - dt.timedelta(days=60),
+        )
+    [contract] = create_demo_contracts({"commune": buyer, "tp-auxois": company})
+    assert contract.state == "notified" and contract.holder == company
+    assert contract.amount == Decimal("279000")
+    checks = signing.validate_pdf(documents.content(services.contract_document(contract)))
+    assert [check.kind for check in checks].count("signature") == 2 and all(check.ok for check in checks)
+    assert create_demo_contracts({"commune": buyer, "tp-auxois": company}) == []  # nothing twice

@@ -5,3 +5,8 @@ class CoreConfig(AppConfig):
     name = "ebourgogne.core"
     label = "core"
     verbose_name = "e-bourgogne"
+
+    def ready(self) -> None:
+        from ebourgogne.core import csrf
+
+        csrf.install()

@@ -1,0 +1,42 @@
+"""CSRF secrets and masks drawn from one read of the system's random source instead of 32.
+
+Django makes a CSRF secret (for a visitor without the cookie) and a mask (for every token put in a page)
+with `get_random_string(32, CSRF_ALLOWED_CHARS)`, which calls `secrets.choice` once per character: 64
+reads of `os.urandom` and their Python around them, about 0.1 ms for each page that carries a token (the
+lighter pages, kept whole in `core.pagecache`, spent a sixth of their time there).
+
+`new_csrf_string()` gives strings of the same length over the same 62 characters, each character uniform
+and independent, from the same source (`os.urandom`): bytes below 248 (= 4 × 62) are kept and taken modulo
+62, the others dropped (rejection sampling, so no character is more likely than another). Nothing else of
+Django's CSRF protection changes: the cookie, the masking, the checks are Django's own; only the function
+that draws the random strings is replaced (`install()`, called when the core app is ready). If Django
+renames it, `install()` refuses to start rather than silently doing nothing (a test checks it too).
+"""
+
+from __future__ import annotations
+
+import os
+
+from django.middleware import csrf
+
+_ALPHABET = csrf.CSRF_ALLOWED_CHARS
+_KEPT = 4 * len(_ALPHABET)  # 248: the largest multiple of 62 that a byte can hold
+_TABLE = bytes(_ALPHABET[value % len(_ALPHABET)].encode("ascii")[0] if value < _KEPT else 0 for value in range(256))
+_DROPPED = bytes(range(_KEPT, 256))
+# 48 bytes give 32 kept ones but with a probability below 1e-15 (each kept with probability 248/256).
+_READ = 48
+
+
+def new_csrf_string() -> str:
+    """CSRF_SECRET_LENGTH characters of CSRF_ALLOWED_CHARS, uniform and independent, from os.urandom."""
+    length = csrf.CSRF_SECRET_LENGTH
+    drawn = b""
+    while len(drawn) < length:
+        drawn += os.urandom(_READ).translate(_TABLE, _DROPPED)
+    return drawn[:length].decode("ascii")
+
+
+def install() -> None:
+    if len(_ALPHABET) != 62 or not callable(getattr(csrf, "_get_new_csrf_string", None)):
+        raise RuntimeError("django.middleware.csrf changed: review ebourgogne.core.csrf")
+    csrf._get_new_csrf_string = new_csrf_string

@@ -382,3 +382,12 @@ def test_the_status_moves_from_due_to_late_and_to_published(buyer, company):
         decp.publish_initial(contract)
         status = decp.status(reload(contract))
     assert status.state == "published" and status.published_late
+
+
+def test_special_characters_and_long_objects_stay_valid(buyer, company):
+    contract = builders.contract(buyer, company, object="Travaux <urgents> & « rénovation » " + "x" * 1200)
+    payload = decp.publish_initial(contract).payload
+    assert len(payload["objet"]) == 1000
+    document = export(contract)
+    assert_valid(document)
+    assert "Travaux &lt;urgents&gt; &amp; « rénovation »" in decp.to_xml(document).decode()

@@ -24,8 +24,9 @@ The rules (../shared/docs/rules.md, "Event log and retention"):
     the plaintext the opening decrypted (`OpenedFile`, default storage); the rows stay (the deposit
     register, the receipts with their digests and timestamps), each bid marked `destroyed_at`, each
     file's `storage_name` emptied.
-  The DCE files are not purged yet: the DCE of an ended consultation stays downloadable on its public
-  page, whose views read the file without a "deleted" state (a deleted file would break them).
+  * the tender files (DCE) of that consultation and the ZIP of each version: files deleted, rows kept
+    with an empty `storage_name` / `archive_name`; the public page lists them as deleted and their
+    downloads answer 410 Gone with the reason (dce/views.py `_purged`).
   One audit event "contracts.purged" per contract and per consultation, with the counts. A failure to
   delete a file leaves its row as it was (the next run tries again); running twice deletes nothing more.
 """
@@ -174,6 +175,7 @@ class PurgedConsultation:
     bids: int = 0
     files: int = 0
     opened_files: int = 0
+    dce_files: int = 0  # the tender files (DCE) and the ZIPs of its versions
 
 
 @dataclass
@@ -202,6 +204,7 @@ class PurgeReport:
             "bids": sum(item.bids for item in self.consultations),
             "bid_files": self.bid_files,
             "opened_files": sum(item.opened_files for item in self.consultations),
+            "dce_files": sum(item.dce_files for item in self.consultations),
             "errors": len(self.errors),
         }
 
@@ -288,18 +291,15 @@ def _purge_contract(contract: Contract, today: dt.date, *, dry_run: bool) -> Pur
 
 def _purge_bids(report: PurgeReport, today: dt.date) -> None:
     from ebourgogne.consultations.models import Consultation
+    from ebourgogne.dce.models import DceFile, DceVersion
     from ebourgogne.tenders.models import Bid
 
+    ended = {"consultation__is_practice": False, "consultation__state__in": (_AWARDED, *_WITHOUT_CONTRACT)}
     with scopes_disabled():
-        candidates = list(
-            Bid.objects.filter(
-                destroyed_at__isnull=True,
-                consultation__is_practice=False,
-                consultation__state__in=(_AWARDED, *_WITHOUT_CONTRACT),
-            )
-            .values_list("consultation_id", flat=True)
-            .distinct()
-            .order_by("consultation_id")
+        candidates = sorted(
+            set(Bid.objects.filter(destroyed_at__isnull=True, **ended).values_list("consultation_id", flat=True))
+            | set(DceFile.objects.filter(**ended).exclude(storage_name="").values_list("consultation_id", flat=True))
+            | set(DceVersion.objects.filter(**ended).exclude(archive_name="").values_list("consultation_id", flat=True))
         )
     for batch in _batches(candidates):
         dates = bids_retain_until_many(batch)
@@ -320,6 +320,8 @@ def _purge_bids(report: PurgeReport, today: dt.date) -> None:
 
 
 def _purge_consultation(consultation, until: dt.date, *, dry_run: bool) -> PurgedConsultation | None:
+    from ebourgogne.consultations.models import Consultation
+    from ebourgogne.dce.models import DceFile, DceVersion
     from ebourgogne.tenders import uploads
     from ebourgogne.tenders.models import Bid, BidFile, OpenedFile
 
@@ -328,7 +330,9 @@ def _purge_consultation(consultation, until: dt.date, *, dry_run: bool) -> Purge
         if not dry_run:
             bids = bids.select_for_update()
         bid_ids = list(bids.order_by("pk").values_list("pk", flat=True))
-        if not bid_ids:
+        dce_files = list(DceFile.objects.filter(consultation=consultation).exclude(storage_name=""))
+        archives = list(DceVersion.objects.filter(consultation=consultation).exclude(archive_name=""))
+        if not bid_ids and not dce_files and not archives:
             return None
         files = list(BidFile.objects.filter(bid_id__in=bid_ids).select_related("bid"))
         opened = list(OpenedFile.objects.filter(bid_file__bid_id__in=bid_ids).exclude(storage_name=""))
@@ -340,12 +344,18 @@ def _purge_consultation(consultation, until: dt.date, *, dry_run: bool) -> Purge
             bids=len(bid_ids),
             files=len(files),
             opened_files=len(opened),
+            dce_files=len(dce_files) + len(archives),
         )
         if dry_run:
             return purged
         Bid.objects.filter(pk__in=bid_ids).update(destroyed_at=clock.now())
         BidFile.objects.filter(pk__in=[bid_file.pk for bid_file in files]).update(storage_name="")
         OpenedFile.objects.filter(pk__in=[item.pk for item in opened]).update(storage_name="")
+        # The DCE rows stay (the public page lists the files as deleted; a download answers 410 Gone).
+        DceFile.objects.filter(pk__in=[item.pk for item in dce_files]).update(storage_name="")
+        DceVersion.objects.filter(pk__in=[item.pk for item in archives]).update(archive_name="")
+        if dce_files or archives:
+            Consultation.objects.filter(pk=consultation.pk).update(updated_at=clock.now())  # kept pages
         log_event(
             action="contracts.purged",
             organisation=consultation.organisation,
@@ -355,6 +365,7 @@ def _purge_consultation(consultation, until: dt.date, *, dry_run: bool) -> Purge
                 "bids": purged.bids,
                 "files": purged.files,
                 "opened_files": purged.opened_files,
+                "dce_files": purged.dce_files,
                 "retain_until": until.isoformat(),
             },
         )
@@ -362,6 +373,8 @@ def _purge_consultation(consultation, until: dt.date, *, dry_run: bool) -> Purge
             default_storage.delete(item.storage_name)
         for bid_file in files:
             uploads.remove(bid_file)  # by its recorded name, or the name made from the ids
+        for name in [item.storage_name for item in dce_files] + [item.archive_name for item in archives]:
+            default_storage.delete(name)
     return purged
 
 
@@ -383,7 +396,7 @@ def describe(report: PurgeReport) -> list[str]:
         lines.append(
             _(
                 "Consultation %(reference)s (%(buyer)s), plis conservés jusqu'au %(day)s : %(bids)s pli(s), "
-                "%(files)s fichier(s) chiffré(s), %(opened)s fichier(s) déchiffré(s)"
+                "%(files)s fichier(s) chiffré(s), %(opened)s fichier(s) déchiffré(s), %(dce)s fichier(s) du DCE"
             )
             % {
                 "reference": item.reference,
@@ -392,6 +405,7 @@ def describe(report: PurgeReport) -> list[str]:
                 "bids": item.bids,
                 "files": item.files,
                 "opened": item.opened_files,
+                "dce": item.dce_files,
             }
         )
     lines.extend(report.errors)

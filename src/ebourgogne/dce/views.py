@@ -86,6 +86,11 @@ def _counts_as_download(request: HttpRequest, response: HttpResponse) -> bool:
 # --- Public -----------------------------------------------------------------------------------------
 
 
+def _purged(request: HttpRequest, pk: int) -> HttpResponse:
+    """410 Gone: the file was deleted by the retention purge (contracts.retention); its row stays."""
+    return render(request, "dce/purged.html", {"consultation_url": consultation_public_url(pk)}, status=410)
+
+
 @public(reason="DCE: free, direct, unrestricted download without an account (R2132-2 CCP)")
 @require_http_methods(["GET", "HEAD"])
 def download_file(request: HttpRequest, pk: int, file_id: int) -> HttpResponse:
@@ -93,6 +98,8 @@ def download_file(request: HttpRequest, pk: int, file_id: int) -> HttpResponse:
     if found is None:
         raise Http404
     dce_file, version_id = found
+    if not dce_file.storage_name:
+        return _purged(request, pk)
     response = serve(
         request,
         Served(dce_file.storage_name, dce_file.size, dce_file.sha256, dce_file.content_type, dce_file.name),
@@ -119,6 +126,8 @@ def download_archive(request: HttpRequest, pk: int) -> HttpResponse:
         )
         response.headers["Retry-After"] = "30"
         return response
+    if not version.archive_name:
+        return _purged(request, pk)
     response = serve(
         request,
         Served(
@@ -433,6 +442,8 @@ def buyer_download(request: HttpRequest, organisation, pk: int, file_id: int) ->
     dce_file = selectors.buyer_file(consultation=consultation, file_id=file_id)
     if dce_file is None:
         raise Http404
+    if not dce_file.storage_name:
+        return _purged(request, pk)
     return serve(
         request,
         Served(dce_file.storage_name, dce_file.size, dce_file.sha256, dce_file.content_type, dce_file.name),

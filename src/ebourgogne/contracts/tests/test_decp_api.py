@@ -134,3 +134,9 @@ def test_a_practice_consultation_never_appears(client, published):
         contract.consultation.is_practice = True
         contract.consultation.save(update_fields=["is_practice"])
     assert "2026-002" not in ids(client.get(URL))
+
+
+def test_the_endpoint_is_documented_in_the_openapi_schema(client, db):
+    schema = client.get("/api/v1/openapi.json").json()
+    operation = schema["paths"]["/api/v1/decp"]["get"]
+    assert {"200", "400"} <= set(operation["responses"]) and "acheteur" in operation["description"]

@@ -408,7 +408,15 @@ def verify(data: bytes, *, filename: str, detached: bytes | None = None) -> Repo
         detached = _check_size(detached)
     report = Report(filename=str(filename or "")[:255], checked_at=clock.now())
     try:
-        if detached is not None and _cms(data) is None and _cms(detached) is not None:
+        if detached is not None and _cms(data) is None:
+            if _cms(detached) is None:
+                report.errors.append(
+                    _(
+                        "Aucun des deux fichiers n'est une signature détachée CAdES (.p7s) : pour un PDF ou un XML "
+                        "signé, déposez le document seul."
+                    )
+                )
+                return report
             data, detached = detached, data  # the two files given the other way round
         if _is_pdf(data) and detached is None:
             report.format = PADES
@@ -597,6 +605,12 @@ def _verify_cms(signed: cms.SignedData, detached: bytes | None, report: Report) 
     async def check(signer_info: cms.SignerInfo) -> tuple:
         one = signed.copy()
         one["signer_infos"] = cms.SignerInfos([signer_info.copy()])
+        if encapsulated.native is not None:
+            # Enveloping (.p7m): checked as detached over the content it carries. The content is not itself
+            # signed (its digest is, in the signed attributes), so taking it out changes nothing.
+            one["encap_content_info"] = cms.ContentInfo(
+                {"content_type": signed["encap_content_info"]["content_type"].native}
+            )
         result = SignatureResult(content_is_zip=is_zip)
         try:
             result.claimed_signing_time = extract_self_reported_ts(signer_info)

@@ -185,6 +185,23 @@ def test_a_cades_signature_over_changed_content_fails(platform_certificate):
     assert any("ne correspond pas à la signature" in message for message in result.messages)
 
 
+def test_an_enveloping_p7m_is_verified_with_the_content_it_carries(platform_certificate):
+    signer = services.open_signer(platform_certificate, PASSPHRASE)
+    token = tsa.run_async(
+        lambda: signer.async_sign_general_data(
+            b"Contenu enveloppe", "sha256", detached=False, use_cades=True, timestamper=pades.AuthorityTimeStamper()
+        )
+    )
+    report = verify(token.dump(), filename="acte.txt.p7m")
+    assert report.format == "CAdES" and report.ok, report.as_dict()
+
+
+def test_two_files_none_of_which_is_a_detached_signature(signed_pdf):
+    report = verify(signed_pdf, filename="acte.pdf", detached=b"autre fichier")
+    assert not report.ok and not report.signatures
+    assert "Aucun des deux fichiers" in report.errors[0]
+
+
 def test_a_pem_cades_without_its_file_asks_for_it(platform_certificate):
     from asn1crypto import pem
 

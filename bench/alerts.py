@@ -291,7 +291,10 @@ def child(params: dict) -> None:
     matched = percolator.match(ids)
     percolation_seconds = time.perf_counter() - started
     _report(profile, "percolation")
-    log(f"percolation: {percolation_seconds:.2f} s ({percolator.candidates_seen} candidates)")
+    log(
+        f"percolation: {percolation_seconds:.2f} s (index built in {percolator.index_seconds:.2f} s, "
+        f"{percolator.candidates_seen} candidates)"
+    )
 
     # The naive evaluation of every alert against every consultation of `sample` (all of them by default;
     # --naive-every N: every Nth, when the full run would take too long on a loaded machine), and the
@@ -307,6 +310,17 @@ def child(params: dict) -> None:
         f"naive on {len(sample)} consultations: {naive_seconds:.2f} s (percolation: {sample_percolation_seconds:.2f} s)"
     )
     assert {pk: matched[pk] for pk in sample} == reference == sampled, "percolation and naive evaluation disagree"
+    # The path of the task run after each publication (one consultation: keys read in the database), on a
+    # few consultations, for its cost per consultation; same answer.
+    few = ids[:: max(1, len(ids) // 50)]
+    started = time.perf_counter()
+    one_by_one = {}
+    database = percolation.Percolator(mode="database")
+    for consultation_id in few:
+        one_by_one.update(database.match([consultation_id]))
+    database_seconds = time.perf_counter() - started
+    log(f"database path (the task's), one consultation at a time: {database_seconds / len(few) * 1000:.1f} ms each")
+    assert one_by_one == {pk: matched[pk] for pk in few}, "the database path disagrees"
     total_matches = sum(len(found) for found in matched.values())
 
     with transaction.atomic():
@@ -331,6 +345,8 @@ def child(params: dict) -> None:
                 "matches": total_matches,
                 "candidates": percolator.candidates_seen,
                 "percolation_seconds": round(percolation_seconds, 3),
+                "index_seconds": round(percolator.index_seconds, 3),
+                "database_path_ms_per_consultation": round(database_seconds / len(few) * 1000, 2),
                 "naive_seconds": round(naive_seconds, 3),
                 "naive_consultations": len(sample),
                 "sample_percolation_seconds": round(sample_percolation_seconds, 3),

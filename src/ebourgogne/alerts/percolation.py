@@ -36,8 +36,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
+from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db import connection
@@ -88,10 +89,10 @@ class Compiled:
     terms: tuple
     value_min: Decimal | None
     value_max: Decimal | None
+    ascii_terms: bool = field(init=False, compare=False)
 
-    @property
-    def ascii_terms(self) -> bool:
-        return all(term.isascii() for term in self.terms)
+    def __post_init__(self) -> None:
+        self.ascii_terms = "".join(self.terms).isascii()
 
 
 ALERT_FIELDS = (
@@ -148,8 +149,21 @@ COMPILED_VERSION = 1
 def precompile(alert) -> dict:
     """The value of `Alert.compiled` for the alert's current criteria (its `terms` already computed)."""
     compiled = compile_alert(alert)
+    dims, keys = anchor(compiled)
+    rest = residual(compiled, dims)
     return {
         "v": COMPILED_VERSION,
+        **_data(compiled),
+        # The anchor (criteria and keys) as filed at the same time in `AlertKey` (services.index_alert), and
+        # what remains to verify on a consultation found under one of these keys (null: nothing).
+        "a": list(dims),
+        "keys": keys,
+        "r": None if rest is None else _data(rest),
+    }
+
+
+def _data(compiled: Compiled) -> dict:
+    return {
         "d": sorted(compiled.departments),
         "b": sorted(compiled.buyers),
         "p": sorted(compiled.procedures),
@@ -163,11 +177,16 @@ def precompile(alert) -> dict:
 
 
 def from_precompiled(pk: int, data) -> Compiled | None:
-    """The Compiled of a stored `Alert.compiled` value, or None when it must be compiled again."""
+    """The Compiled of a stored `Alert.compiled` value (text or decoded), or None when it must be compiled
+    again."""
     if isinstance(data, str):
         data = json.loads(data)
     if not isinstance(data, dict) or data.get("v") != COMPILED_VERSION:
         return None
+    return _from_data(pk, data)
+
+
+def _from_data(pk: int, data: dict) -> Compiled:
     low, high = data["lo"], data["hi"]
     return Compiled(
         id=pk,
@@ -440,6 +459,7 @@ def verify(alert: Compiled, facts: Facts, now: dt.datetime) -> bool:
     return True
 
 
+EXACT, CHECK, PENDING = 0, 1, 2  # the three sets of a posting (see Index)
 _SEP = "\x1f"  # between the keys of an alert in the index query (no key holds a control character)
 
 
@@ -454,18 +474,30 @@ class Index:
     give (keys written by an earlier anchoring)."""
 
     def __init__(self, rows: Iterable[tuple[int, object, list[str]]]) -> None:
-        self.postings: dict[str, set[int]] = {}
+        self.postings: dict[str, tuple[set[int], set[int], set[int]]] = {}  # made on first use of a key
+        self.lists: dict[str, list[int]] = defaultdict(list)
         self.raw: dict[int, tuple[object, list[str]]] = {}
-        self.ready: dict[int, tuple[Compiled, Compiled | None, bool]] = {}
-        postings = self.postings
+        self.ready: dict[int, tuple[Compiled | None, Compiled | None, bool]] = {}
+        lists, raw = self.lists, self.raw
         for pk, data, keys in rows:
-            self.raw[pk] = (data, keys)
+            raw[pk] = (data, keys)
             for key in keys:
-                posting = postings.get(key)
-                if posting is None:
-                    postings[key] = {pk}
-                else:
-                    posting.add(pk)
+                lists[key].append(pk)
+
+    def _posting(self, key: str) -> tuple[set[int], set[int], set[int]] | None:
+        ids = self.lists.get(key)
+        if not ids:
+            return None
+        posting: tuple[set[int], set[int], set[int]] = (set(), set(), set())
+        ready = self.ready
+        for pk in ids:
+            entry = ready.get(pk)
+            if entry is None:
+                posting[PENDING].add(pk)
+            else:
+                posting[EXACT if entry[1] is None and not entry[2] else CHECK].add(pk)
+        self.postings[key] = posting
+        return posting
 
     @property
     def size(self) -> int:
@@ -491,30 +523,57 @@ class Index:
             rows = cursor.fetchall()
         return cls((pk, data, joined.split(_SEP)) for pk, data, joined in rows)
 
-    def prepare(self, pk: int) -> tuple[Compiled, Compiled | None, bool]:
+    def prepare(self, pk: int) -> tuple[Compiled | None, Compiled | None, bool]:
         """The alert's criteria, what remains to verify once one of its keys is found (None: nothing), and
         whether to verify it whole instead (`verify`): keys written by an earlier anchoring, or keywords
-        outside ASCII on SQLite (FTS5 decides)."""
+        outside ASCII on SQLite (FTS5 decides). The alert then moves from its postings' pending set to
+        their exact or their verified set."""
         data, stored = self.raw[pk]
-        alert = from_precompiled(pk, data)
-        if alert is None:  # written before the column existed, or by another version
-            alert = compile_row(_columns(pk))
-        dims, keys = anchor(alert)
-        rest = residual(alert, dims)
-        whole = sorted(stored) != sorted(keys) or (
-            rest is not None and connection.vendor == "sqlite" and not rest.ascii_terms
-        )
+        if isinstance(data, str):
+            data = json.loads(data)
+        alert = None
+        if isinstance(data, dict) and data.get("v") == COMPILED_VERSION and "r" in data:
+            whole = set(stored) != set(data["keys"])
+            rest = None if data["r"] is None else _from_data(pk, data["r"])
+        else:  # written before the column existed, or by another version
+            alert = self.full(pk)
+            dims, keys = anchor(alert)
+            whole = set(stored) != set(keys)
+            rest = residual(alert, dims)
+        if rest is not None and connection.vendor == "sqlite" and not rest.ascii_terms:
+            whole = True
+        if whole and alert is None:
+            alert = self.full(pk)
         entry = self.ready[pk] = (alert, rest, whole)
+        exact = rest is None and not whole
+        postings = self.postings
+        for key in stored:
+            posting = postings.get(key)
+            if posting is None:
+                continue  # not made yet: it will file the alert where it belongs
+            posting[PENDING].discard(pk)
+            posting[EXACT if exact else CHECK].add(pk)
         return entry
 
-    def candidates(self, facts: Facts) -> set[int]:
+    def full(self, pk: int) -> Compiled:
+        """All the alert's criteria (for `verify`)."""
+        data = self.raw[pk][0]
+        return from_precompiled(pk, data) or compile_row(_columns(pk))
+
+    def candidates(self, facts: Facts) -> tuple[set[int], set[int], set[int]]:
+        """The consultation's candidates: those that match for sure (their key says it all), those to
+        verify, and those not prepared yet."""
         postings = self.postings
-        found: set[int] = set()
+        exact: set[int] = set()
+        check: set[int] = set()
+        pending: set[int] = set()
         for key in facts.keys():
-            posting = postings.get(key)
+            posting = postings.get(key) or self._posting(key)
             if posting:
-                found |= posting
-        return found
+                exact |= posting[EXACT]
+                check |= posting[CHECK]
+                pending |= posting[PENDING]
+        return exact, check, pending
 
 
 def _columns(pk: int) -> tuple:
@@ -623,18 +682,24 @@ class Percolator:
 
     def _match_index(self, facts: Facts, now: dt.datetime) -> list[int]:
         index = self.index
-        ready, prepare = index.ready, index.prepare
-        candidates = index.candidates(facts)
-        self.candidates_seen += len(candidates)
-        # Text outside ASCII on SQLite: the keyword anchor is no guarantee there (FTS5 decides): verify all.
-        row_whole = connection.vendor == "sqlite" and not facts.ascii_text
-        found = []
-        for pk in candidates:
-            alert, rest, whole = ready.get(pk) or prepare(pk)
-            if whole or row_whole:
+        ready = index.ready
+        exact, check, pending = index.candidates(facts)
+        for pk in pending:
+            if index.prepare(pk)[1] is None and not ready[pk][2]:
+                exact.add(pk)
+            else:
+                check.add(pk)
+        self.candidates_seen += len(exact) + len(check)
+        if connection.vendor == "sqlite" and not facts.ascii_text:
+            # Text outside ASCII on SQLite: the keyword anchor is no guarantee there (FTS5 decides): verify all.
+            return sorted(pk for pk in exact | check if verify(ready[pk][0] or index.full(pk), facts, now))
+        found = list(exact)
+        for pk in check:
+            alert, rest, whole = ready[pk]
+            if whole:
                 if verify(alert, facts, now):
                     found.append(pk)
-            elif rest is None or rest_holds(rest, facts):
+            elif rest_holds(rest, facts):
                 found.append(pk)
         found.sort()
         return found

@@ -30,6 +30,7 @@ from typing import Any
 from django.conf import settings
 from django.core import signing
 from django.db import IntegrityError, transaction
+from django.db.models import OuterRef, Subquery
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -683,10 +684,13 @@ def build_digests(kind: str, *, now: dt.datetime | None = None, batch: int = DIG
                 ]
             )
             known = _items(sorted({pk for found in matches.values() for pk in found}))
-            for delivery in deliveries:
-                AlertMatch.objects.filter(alert_id=delivery.alert_id, delivery__isnull=True, matched_at__lt=end).update(
-                    delivery=delivery
+            # The batch's matches marked delivered in one statement: each by its alert's log row of the period.
+            AlertMatch.objects.filter(alert_id__in=todo, delivery__isnull=True, matched_at__lt=end).update(
+                delivery=Subquery(
+                    AlertDelivery.objects.filter(alert_id=OuterRef("alert_id"), period=period).values("pk")[:1]
                 )
+            )
+            for delivery in deliveries:
                 _send(
                     alerts[delivery.alert_id], f"alerts/email/{kind}", matches.get(delivery.alert_id, []), known=known
                 )

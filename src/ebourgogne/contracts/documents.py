@@ -304,7 +304,6 @@ def sign(
     if party not in PARTIES:
         raise DomainError(_("Partie inconnue : l'acheteur ou le titulaire signe."), code="invalid_party")
     new_name = None
-    old_name = ""
     try:
         with transaction.atomic():
             document = _lock(document)
@@ -369,6 +368,9 @@ def sign(
                 fields += ["holder_signed_at", "holder_signed_by"]
             with scopes_disabled():
                 document.save(update_fields=fields)
+            # The earlier bytes are the first revisions of the new file: once committed, the old file is only
+            # a duplicate. (Deleted after the commit, so that a rollback never loses the stored file.)
+            transaction.on_commit(lambda: _delete_quietly(old_name))
             _audit(
                 f"contracts.signed_{party}",
                 actor=acting_user,
@@ -390,9 +392,6 @@ def sign(
         if new_name:
             _delete_quietly(new_name)
         raise
-    if old_name:
-        # The earlier bytes are the first revisions of the new file: the old file is only a duplicate.
-        _delete_quietly(old_name)
     return document
 
 

@@ -142,9 +142,23 @@ def test_both_parties_sign_and_both_signatures_are_intact(signed_by_both, docume
     assert signed_by_both.verification["signatures"][-1]["ok"] is True
     actions = list(AuditEvent.objects.filter(action__startswith="contracts.signed").values_list("action", flat=True))
     assert sorted(actions) == ["contracts.signed_buyer", "contracts.signed_holder"]
-    # The previous revision's file is not kept twice: only the current one stays in the folder.
-    assert default_storage.exists(signed_by_both.storage_name)
-    assert not default_storage.exists(document.storage_name)
+
+
+def test_the_previous_file_is_deleted_after_the_commit_only(
+    document, buyer_admin, buyer_certificate, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        signed = documents.sign(
+            document=document,
+            party="buyer",
+            acting_user=buyer_admin,
+            certificate=buyer_certificate,
+            secret=PASSPHRASE,
+        )
+    assert default_storage.exists(document.storage_name)  # not before the commit
+    for callback in callbacks:
+        callback()
+    assert default_storage.exists(signed.storage_name) and not default_storage.exists(document.storage_name)
 
 
 def test_pdfsig_reads_both_signatures(signed_by_both, tmp_path):

@@ -63,7 +63,6 @@ contract notified on 31 December is due on the last day of February).
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import functools
 import json
@@ -457,14 +456,15 @@ _ARRAYS = (
 
 def marche(contract: Contract | None, records: Iterable[DecpRecord]) -> dict[str, Any] | None:
     """The contract's `marche` object as exported now: the initial payload followed by the appended arrays,
-    each payload repeated as published (None when the initial data are not published)."""
+    each payload repeated as published (None when the initial data are not published). The nested objects are
+    the records' own (no copy, for speed): serialise the result, never change it."""
     ordered = sorted(records, key=lambda record: (record.published_at, record.pk or 0))
     initial = next((record for record in ordered if record.kind == DecpKind.INITIAL), None)
     if initial is None:
         return None
-    result = copy.deepcopy(initial.payload)
+    result = dict(initial.payload)
     for kind, array, item in _ARRAYS:
-        items = [{item: copy.deepcopy(record.payload)} for record in ordered if record.kind == kind]
+        items = [{item: record.payload} for record in ordered if record.kind == kind]
         if items:
             result[array] = items
     return result

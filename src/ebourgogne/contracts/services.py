@@ -34,6 +34,7 @@ from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
 
 from ebourgogne.audit.services import log_event
+from ebourgogne.consultations.models import Consultation
 from ebourgogne.contracts import decp, documents, pdf
 from ebourgogne.contracts.models import (
     Ccag,
@@ -430,6 +431,9 @@ def contract_notify(*, contract: Contract, acting_user: Any, request: Any = None
         contract.ends_on = _add_months(starts, contract.duration_months)
         with scopes_disabled():
             contract.save(update_fields=["state", "notified_at", "notification_letter", "starts_on", "ends_on"])
+            # The public page shows the award notice from now on: a new `updated_at` changes the page's stamp
+            # (as awards' letters_send does), so its kept copy is not served again.
+            Consultation.objects.filter(pk=contract.consultation_id).update(updated_at=now)
         record = decp.publish_initial(contract, now=now)
         if record is not None and contract.decp_published_at is None:
             with scopes_disabled():

@@ -184,8 +184,10 @@ def test_sign_notify_publish(
         )
     assert again.value.code == "already_signed"
 
+    stamp = reload(done.consultation).updated_at
     notified = services.contract_notify(contract=done, acting_user=buyer_agent)
     assert notified.state == "notified" and notified.notified_at is not None
+    assert reload(done.consultation).updated_at > stamp  # the public page's kept copy is renewed
     assert notified.starts_on == notified.notified_at.astimezone(clock.PARIS).date()
     assert notified.ends_on is not None and notified.ends_on > notified.starts_on
     with scopes_disabled():

@@ -841,7 +841,44 @@ def subcontract_declare(
         },
         request=request,
     )
+    if party == HOLDER_PARTY:
+        _tell_buyer_of_declaration(contract, subcontract)
     return subcontract
+
+
+def _tell_buyer_of_declaration(contract: Contract, subcontract: Subcontract) -> None:
+    """A subcontractor declared by the holder waits for the buyer's decision: the buyer's staff who manage
+    contracts get a mail with the link (once each; queued with the transaction)."""
+    from django.urls import reverse
+
+    from ebourgogne.notifications.services import send_templated_mail
+    from ebourgogne.organisations.models import Membership
+    from ebourgogne.organisations.roles import PERMISSIONS
+
+    with scopes_disabled():
+        rows = (
+            Membership.objects.filter(
+                organisation_id=contract.organisation_id, role__in=PERMISSIONS[MANAGE], user__is_active=True
+            )
+            .select_related("user")
+            .order_by("user_id")
+        )
+        people = list({row.user_id: row.user for row in rows if row.user.email}.values())
+    path = reverse(
+        "contracts_execution:act", args=[contract.organisation.slug, contract.pk, "sous-traitance", subcontract.pk]
+    )
+    for person in people:
+        send_templated_mail(
+            template="contracts/email/subcontract_declared",
+            to=[person.email],
+            context={
+                "contract": contract,
+                "subcontract": subcontract,
+                "amount": f"{subcontract.amount:,.2f}".replace(",", " ").replace(".", ","),
+                "path": path,
+            },
+            language=getattr(person, "language", "fr"),
+        )
 
 
 def _positive(value: Any, field: str, message: str) -> Decimal:

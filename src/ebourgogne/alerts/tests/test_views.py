@@ -127,7 +127,8 @@ def test_nobody_reads_or_changes_another_users_alert(client, subscriber, other_s
     assert alert.q == "voirie" and alert.is_active
     token = alert.feed_token
     assert client.get(reverse("alerts_public:feed", args=[token])).status_code == 200  # the secret is the proof
-    assert client.get(reverse("alerts_public:feed", args=[token[:-1] + "x"])).status_code == 404
+    tampered = token[:-1] + ("y" if token.endswith("x") else "x")  # (a token ending in "x" made this flaky)
+    assert client.get(reverse("alerts_public:feed", args=[tampered])).status_code == 404
 
 
 def test_edit_pause_delete_and_feed(client, subscriber):

@@ -85,6 +85,16 @@ def test_a_pdf_signed_by_the_platform_is_verified(signed_pdf, platform_certifica
     assert "Signature Validation: Signature is Valid." in block
 
 
+def test_a_document_timestamp_after_the_signature_is_verified_too(signed_pdf):
+    stamped = services.add_document_timestamp(signed_pdf)
+    report = verify(stamped, filename="acte.pdf")
+    assert report.ok, report.as_dict()
+    signature, stamp = report.signatures
+    assert (signature.kind, stamp.kind) == ("signature", "document_timestamp")
+    assert any("ajoutés après celle-ci" in message for message in signature.messages)
+    assert stamp.timestamp_ok and stamp.signing_time == stamp.timestamp_time >= signature.signing_time
+
+
 def test_a_pdf_modified_after_signing_fails_integrity(signed_pdf, tmp_path):
     tampered = flip_in_first_revision(signed_pdf)
     report = verify(tampered, filename="acte.pdf")

@@ -57,6 +57,13 @@ def test_an_anonymous_visitor_checks_a_signed_pdf_and_nothing_is_stored(client, 
     assert AuditEvent.objects.count() == events
 
 
+def test_a_timestamped_pdf_shows_both_lines(client, signed_pdf):
+    stamped = services.add_document_timestamp(signed_pdf)
+    text = html.unescape(client.post(URL, {"document": upload("pv.pdf", stamped)}).content.decode())
+    assert "Les 2 signatures de ce document sont valides." in text
+    assert "1. Signature de Marie Membre" in text and "2. Horodatage du document par" in text
+
+
 def test_a_modified_pdf_is_reported_not_valid(client, signed_pdf):
     response = client.post(URL, {"document": upload("acte.pdf", flip_in_first_revision(signed_pdf))})
     assert response.status_code == 200

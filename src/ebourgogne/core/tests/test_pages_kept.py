@@ -149,6 +149,7 @@ def test_each_query_string_has_its_own_copy_and_an_invalid_one_none():
     for _ in range(2):
         bad, _queries = get(Client(), value_min="beaucoup")
         assert bad.status_code == 400 and 'value="beaucoup"' in bad.content.decode()
+        assert "csrf-placeholder" not in bad.content.decode() and TOKEN.search(bad.content.decode())
     assert not any(key.endswith("value_min=beaucoup") for key in pagecache._copies)
 
 

@@ -212,6 +212,30 @@ def _seed_alerts(count: int, users, company, rng: random.Random) -> None:
         made += len(alerts)
 
 
+def _digests(matched: dict) -> tuple[int, float]:
+    """The matches recorded, then the daily digests built (timed): their number and seconds."""
+    import datetime as dt
+
+    from django.db import transaction
+
+    from ebourgogne.alerts import services
+    from ebourgogne.alerts.models import AlertMatch, Delivery
+    from ebourgogne.core import clock
+
+    with transaction.atomic():
+        for consultation_id, alert_ids in matched.items():
+            services.record_matches(consultation_id, alert_ids)
+    daily_with_matches = AlertMatch.objects.filter(alert__delivery=Delivery.DAILY).values("alert_id").distinct().count()
+    profile = _profiler()
+    started = time.perf_counter()
+    digests = services.build_digests(Delivery.DAILY, now=clock.now() + dt.timedelta(days=1))
+    digest_seconds = time.perf_counter() - started
+    _report(profile, "digests")
+    log(f"daily digests: {digests} in {digest_seconds:.2f} s")
+    assert digests == daily_with_matches
+    return digests, digest_seconds
+
+
 def _profiler():
     """EBOURGOGNE_BENCH_PROFILE=1: profile a phase (its figures are then not comparable)."""
     if os.environ.get("EBOURGOGNE_BENCH_PROFILE") != "1":
@@ -247,8 +271,8 @@ def child(params: dict) -> None:
     from django.db import connection, transaction
     from django_scopes import scopes_disabled
 
-    from ebourgogne.alerts import percolation, services
-    from ebourgogne.alerts.models import AlertKey, AlertMatch, Delivery
+    from ebourgogne.alerts import percolation
+    from ebourgogne.alerts.models import AlertKey
     from ebourgogne.consultations.models import Consultation, State
     from ebourgogne.consultations.seeding import seed_consultations
     from ebourgogne.core import clock
@@ -323,17 +347,9 @@ def child(params: dict) -> None:
     assert one_by_one == {pk: matched[pk] for pk in few}, "the database path disagrees"
     total_matches = sum(len(found) for found in matched.values())
 
-    with transaction.atomic():
-        for consultation_id, alert_ids in matched.items():
-            services.record_matches(consultation_id, alert_ids)
-    daily_with_matches = AlertMatch.objects.filter(alert__delivery=Delivery.DAILY).values("alert_id").distinct().count()
-    profile = _profiler()
-    started = time.perf_counter()
-    digests = services.build_digests(Delivery.DAILY, now=clock.now() + dt.timedelta(days=1))
-    digest_seconds = time.perf_counter() - started
-    _report(profile, "digests")
-    log(f"daily digests: {digests} in {digest_seconds:.2f} s")
-    assert digests == daily_with_matches
+    digests = digest_seconds = None
+    if params.get("digests", True):
+        digests, digest_seconds = _digests(matched)
 
     print(
         json.dumps(
@@ -351,7 +367,7 @@ def child(params: dict) -> None:
                 "naive_consultations": len(sample),
                 "sample_percolation_seconds": round(sample_percolation_seconds, 3),
                 "digests": digests,
-                "digest_seconds": round(digest_seconds, 3),
+                "digest_seconds": None if digest_seconds is None else round(digest_seconds, 3),
                 "seed_alerts_seconds": round(seeded_in, 1),
             }
         )
@@ -361,7 +377,10 @@ def child(params: dict) -> None:
 def run(quick: bool, **overrides) -> dict:
     from bench.pages import _database
 
-    params = {**(QUICK if quick else FULL), **{key: value for key, value in overrides.items() if value}}
+    params = {
+        **(QUICK if quick else FULL),
+        **{key: value for key, value in overrides.items() if value is not None and value != 0},
+    }
     with tempfile.TemporaryDirectory(prefix="ebourgogne-bench-alerts-") as folder, _database(Path(folder)) as url:
         env = {**os.environ, "EBOURGOGNE_DATA_DIR": folder, "EBOURGOGNE_ALLOWED_HOSTS": "testserver"}
         env.pop("DJANGO_SETTINGS_MODULE", None)
@@ -409,6 +428,13 @@ if __name__ == "__main__":
         parser.add_argument("--alerts", type=int, default=0)
         parser.add_argument("--consultations", type=int, default=0)
         parser.add_argument("--naive-every", type=int, default=0, help="naive evaluation on every Nth consultation")
+        parser.add_argument("--no-digests", action="store_true", help="skip the digests (matching figures only)")
         args = parser.parse_args()
-        figures = run(args.small, alerts=args.alerts, consultations=args.consultations, naive_every=args.naive_every)
+        figures = run(
+            args.small,
+            alerts=args.alerts,
+            consultations=args.consultations,
+            naive_every=args.naive_every,
+            digests=False if args.no_digests else None,
+        )
         print(json.dumps(figures, indent=2))

@@ -460,32 +460,35 @@ def verify(alert: Compiled, facts: Facts, now: dt.datetime) -> bool:
 
 
 EXACT, CHECK, PENDING = 0, 1, 2  # the three sets of a posting (see Index)
-_SEP = "\x1f"  # between the keys of an alert in the index query (no key holds a control character)
 
 
 class Index:
     """The inverted index of the active alerts in memory, for a batch of consultations.
 
-    Built in one query (one snapshot of the alerts): each active alert's keys (the `AlertKey` rows, the
-    same as the database path's) and its precompiled criteria, kept as read (text) and compiled only when
-    the alert is first a candidate: a batch meets a fraction of the alerts. A consultation's candidates are
-    the union of the postings of its keys (set operations); each is then verified on what its key does not
-    already guarantee (`residual`), or entirely when its stored keys are not exactly those its criteria
-    give (keys written by an earlier anchoring)."""
+    Built in one query (one snapshot of the alerts), from the precompiled criteria only: the database
+    groups the alerts by key (the keys of `Alert.compiled`, filed at the same time as the `AlertKey` rows)
+    and returns each alert's value as text; a key's list of alerts is read when a consultation first has
+    that key, an alert's criteria when it is first a candidate (a batch meets a fraction of them). A
+    consultation's candidates are the union of the postings of its keys (set operations); each is then
+    verified on what its key does not already guarantee (the precompiled `residual`). Alerts without an
+    up-to-date precompiled value are compiled and filed here, under the keys their criteria give."""
 
-    def __init__(self, rows: Iterable[tuple[int, object, list[str]]]) -> None:
+    def __init__(self, lists: dict[str, str], raw: dict[int, object], stale: Iterable[int] = ()) -> None:
+        self.lists = lists  # key -> ids, comma-separated, as the database grouped them
+        self.extra: dict[str, list[int]] = defaultdict(list)  # key -> ids of the alerts compiled here
+        self.raw = raw  # id -> precompiled value as read
+        self.keys_of: dict[int, list[str]] = {}  # the alerts compiled here: their keys
         self.postings: dict[str, tuple[set[int], set[int], set[int]]] = {}  # made on first use of a key
-        self.lists: dict[str, list[int]] = defaultdict(list)
-        self.raw: dict[int, tuple[object, list[str]]] = {}
         self.ready: dict[int, tuple[Compiled | None, Compiled | None, bool]] = {}
-        lists, raw = self.lists, self.raw
-        for pk, data, keys in rows:
-            raw[pk] = (data, keys)
+        for pk in stale:
+            keys = self.keys_of[pk] = anchor(self.full(pk))[1]
             for key in keys:
-                lists[key].append(pk)
+                self.extra[key].append(pk)
 
     def _posting(self, key: str) -> tuple[set[int], set[int], set[int]] | None:
-        ids = self.lists.get(key)
+        joined = self.lists.get(key)
+        ids = [int(pk) for pk in joined.split(",")] if joined else []
+        ids += self.extra.get(key, ())
         if not ids:
             return None
         posting: tuple[set[int], set[int], set[int]] = (set(), set(), set())
@@ -505,49 +508,62 @@ class Index:
 
     @classmethod
     def build(cls) -> Index:
-        from ebourgogne.alerts.models import Alert, AlertKey
+        from ebourgogne.alerts.models import Alert
 
-        alerts, keys = Alert._meta.db_table, AlertKey._meta.db_table
+        alerts, version = Alert._meta.db_table, int(COMPILED_VERSION)
         if connection.vendor == "postgresql":
+            fresh = (
+                f"(a.compiled->>'v' = '{version}' AND jsonb_typeof(a.compiled->'keys') = 'array' "
+                "AND a.compiled->'r' IS NOT NULL)"
+            )
             sql = (
-                f"SELECT a.id, a.compiled::text, string_agg(k.key, E'{_SEP}') FROM {alerts} a "  # noqa: S608
-                f"JOIN {keys} k ON k.alert_id = a.id WHERE a.is_active GROUP BY a.id"
+                f"SELECT 0, j.key, string_agg(a.id::text, ',') FROM {alerts} a "  # noqa: S608
+                f"CROSS JOIN LATERAL jsonb_array_elements_text(a.compiled->'keys') AS j(key) "
+                f"WHERE a.is_active AND {fresh} GROUP BY j.key "
+                f"UNION ALL SELECT 1, a.id::text, a.compiled::text FROM {alerts} a WHERE a.is_active "
+                f"UNION ALL SELECT 2, a.id::text, NULL FROM {alerts} a WHERE a.is_active AND NOT COALESCE({fresh}, FALSE)"
             )
         else:
+            fresh = (
+                f"(json_extract(a.compiled, '$.v') = {version} AND json_type(a.compiled, '$.keys') = 'array' "
+                "AND json_type(a.compiled, '$.r') IS NOT NULL)"
+            )
             sql = (
-                f"SELECT a.id, a.compiled, group_concat(k.key, char(31)) FROM {alerts} a "  # noqa: S608
-                f"JOIN {keys} k ON k.alert_id = a.id WHERE a.is_active GROUP BY a.id"
+                f"SELECT 0, j.value, group_concat(a.id) FROM {alerts} a, json_each(a.compiled, '$.keys') j "  # noqa: S608
+                f"WHERE a.is_active AND {fresh} GROUP BY j.value "
+                f"UNION ALL SELECT 1, a.id, a.compiled FROM {alerts} a WHERE a.is_active "
+                f"UNION ALL SELECT 2, a.id, NULL FROM {alerts} a WHERE a.is_active AND COALESCE({fresh}, 0) = 0"
             )
         with connection.cursor() as cursor:
             cursor.execute(sql)
             rows = cursor.fetchall()
-        return cls((pk, data, joined.split(_SEP)) for pk, data, joined in rows)
+        lists = {key: joined for kind, key, joined in rows if kind == 0}
+        raw = {int(pk): data for kind, pk, data in rows if kind == 1}
+        stale = [int(pk) for kind, pk, _data in rows if kind == 2]
+        return cls(lists, raw, stale)
 
     def prepare(self, pk: int) -> tuple[Compiled | None, Compiled | None, bool]:
         """The alert's criteria, what remains to verify once one of its keys is found (None: nothing), and
-        whether to verify it whole instead (`verify`): keys written by an earlier anchoring, or keywords
-        outside ASCII on SQLite (FTS5 decides). The alert then moves from its postings' pending set to
-        their exact or their verified set."""
-        data, stored = self.raw[pk]
-        if isinstance(data, str):
-            data = json.loads(data)
+        whether to verify it whole instead (`verify`): keywords outside ASCII on SQLite (FTS5 decides).
+        The alert then moves from its postings' pending set to their exact or their verified set."""
         alert = None
-        if isinstance(data, dict) and data.get("v") == COMPILED_VERSION and "r" in data:
-            whole = set(stored) != set(data["keys"])
-            rest = None if data["r"] is None else _from_data(pk, data["r"])
-        else:  # written before the column existed, or by another version
+        if pk in self.keys_of:  # compiled here
             alert = self.full(pk)
-            dims, keys = anchor(alert)
-            whole = set(stored) != set(keys)
-            rest = residual(alert, dims)
-        if rest is not None and connection.vendor == "sqlite" and not rest.ascii_terms:
-            whole = True
+            keys = self.keys_of[pk]
+            rest = residual(alert, anchor(alert)[0])
+        else:
+            data = self.raw[pk]
+            if isinstance(data, str):
+                data = json.loads(data)
+            keys = data["keys"]
+            rest = None if data["r"] is None else _from_data(pk, data["r"])
+        whole = rest is not None and connection.vendor == "sqlite" and not rest.ascii_terms
         if whole and alert is None:
             alert = self.full(pk)
         entry = self.ready[pk] = (alert, rest, whole)
         exact = rest is None and not whole
         postings = self.postings
-        for key in stored:
+        for key in keys:
             posting = postings.get(key)
             if posting is None:
                 continue  # not made yet: it will file the alert where it belongs
@@ -557,7 +573,7 @@ class Index:
 
     def full(self, pk: int) -> Compiled:
         """All the alert's criteria (for `verify`)."""
-        data = self.raw[pk][0]
+        data = self.raw[pk]
         return from_precompiled(pk, data) or compile_row(_columns(pk))
 
     def candidates(self, facts: Facts) -> tuple[set[int], set[int], set[int]]:

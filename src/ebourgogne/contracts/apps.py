@@ -13,6 +13,7 @@ class ContractsConfig(AppConfig):
         register_action_labels(
             {
                 "contracts.created": _("Marché préparé à partir de l'attribution"),
+                "contracts.terms_set": _("Conditions du marché fixées"),
                 "contracts.document_added": _("Pièce du marché ajoutée"),
                 "contracts.signed_buyer": _("Pièce du marché signée par l'acheteur"),
                 "contracts.signed_holder": _("Pièce du marché signée par le titulaire"),

@@ -399,6 +399,14 @@ def signed_by_both(document: ContractDocument) -> bool:
     return document.buyer_signed_at is not None and document.holder_signed_at is not None
 
 
+def ready_to_notify(document: ContractDocument) -> bool:
+    """Signed by whoever must sign it: an order form (bon de commande) is a unilateral act of the buyer
+    under the framework agreement, signed by the buyer alone; every other piece by both parties."""
+    if document.kind == DocumentKind.ORDER:
+        return document.buyer_signed_at is not None
+    return signed_by_both(document)
+
+
 # --- Notification ---------------------------------------------------------------------------------
 
 
@@ -428,10 +436,13 @@ def notify(
             require(acting_user, contract.organisation, MANAGE)
             if document.letter_id is not None or document.notified_at is not None:
                 raise DomainError(_("Cette pièce est déjà notifiée au titulaire."), code="already_notified")
-            if not signed_by_both(document):
-                raise DomainError(
-                    _("La pièce se notifie une fois signée par l'acheteur et par le titulaire."), code="not_signed"
+            if not ready_to_notify(document):
+                message = (
+                    _("Le bon de commande se notifie une fois signé par l'acheteur.")
+                    if document.kind == DocumentKind.ORDER
+                    else _("La pièce se notifie une fois signée par l'acheteur et par le titulaire.")
                 )
+                raise DomainError(message, code="not_signed")
             data = content(document)
             text = str(subject or "").strip()[:300] or document.title
             now = clock.now()

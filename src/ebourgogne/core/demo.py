@@ -331,6 +331,10 @@ def load(*, bulk: bool = True, progress: Callable[[str], None] = lambda message:
         progress(f"{report.consultations} demo consultations, one at least in every state")
         meetings = _create_meetings(organisations, users)
         progress(f"{meetings} commission meeting convened (its convocation e-mails queued for the outbox)")
+        from ebourgogne.contracts.demo import create_demo_contracts
+
+        contracts = create_demo_contracts(organisations)
+        progress(f"{len(contracts)} contract signed by both parties and notified (acte d'engagement in PAdES)")
         if bulk:
             report.bulk = _seed_bulk()
             if report.bulk:

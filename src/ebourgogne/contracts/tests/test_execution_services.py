@@ -523,10 +523,6 @@ def test_signing_needs_the_signing_right(running, buyer_agent, company_member, s
     assert document.buyer_signed_at is None and document.holder_signed_at is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="documents.notify (contract core) still asks both signatures; an order form is signed by the buyer alone",
-)
 def test_an_order_is_signed_by_the_buyer_alone_and_notified(framework, buyer_agent, signers):
     order = execution.order_issue(acting_user=buyer_agent, contract=framework, object="Lot A", amount="1000")
     with pytest.raises(DomainError) as refused:

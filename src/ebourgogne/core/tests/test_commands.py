@@ -46,6 +46,7 @@ def test_demo_data_loads_on_an_empty_database_and_is_not_duplicated(capsys):
         roles = set(Membership.objects.values_list("role", flat=True))
         assert roles == set(Role.values), "every role has at least one demo holder"
         _assert_demo_meeting()
+        _assert_demo_contract()
 
     for account in demo.ACCOUNTS:
         user = User.objects.get(email=account.email)
@@ -80,6 +81,25 @@ def _assert_demo_meeting() -> None:
     answered = convocations.exclude(response=Response.PENDING)
     assert [(c.user.email, c.response) for c in answered] == [("commission.region@e-bourgogne.test", Response.PRESENT)]
     assert answered[0].acknowledged_at is not None
+
+
+def _assert_demo_contract() -> None:
+    """The README's contract: notified to Travaux Publics de l'Auxois, its acte d'engagement signed by both
+    parties (two PAdES signatures and their document timestamps, checked by pyHanko), its notification
+    letter sent."""
+    from django.core.files.storage import default_storage
+
+    from ebourgogne.contracts.models import Contract, DocumentKind
+    from ebourgogne.signatures import services as signing
+
+    contract = Contract.objects.get()
+    assert contract.state == "notified" and contract.holder.name == "Travaux Publics de l'Auxois"
+    assert contract.notification_letter.sent_at is not None
+    document = contract.documents.get(kind=DocumentKind.CONTRACT)
+    assert document.buyer_signed_at and document.holder_signed_at
+    with default_storage.open(document.storage_name, "rb") as handle:
+        checks = signing.validate_pdf(handle.read())
+    assert [check.kind for check in checks].count("signature") == 2 and all(check.ok for check in checks)
 
 
 @pytest.mark.django_db
@@ -184,7 +204,9 @@ def test_demo_serves_the_platform(tmp_path):
     port = free_port()
     env = child_env(tmp_path)
     with server(ebourgogne("demo", "--port", str(port)), env, port, tmp_path / "demo.log") as running:
-        running.wait_until_up("/healthz", timeout=120)
+        # Migrating and loading the demo data comes first (about 30 s on a quiet 2-core machine, with the
+        # contract's certificates and signatures); several times that on a loaded CI machine.
+        running.wait_until_up("/healthz", timeout=300)
         status, headers, body = running.get("/")
         assert status == 200, body[:500]
         assert headers.get("server") == "e-bourgogne"  # waitress, not the development server

@@ -379,7 +379,7 @@ def run(quick: bool, **overrides) -> dict:
 
     params = {
         **(QUICK if quick else FULL),
-        **{key: value for key, value in overrides.items() if value is not None and value != 0},
+        **{key: value for key, value in overrides.items() if value is False or value},
     }
     with tempfile.TemporaryDirectory(prefix="ebourgogne-bench-alerts-") as folder, _database(Path(folder)) as url:
         env = {**os.environ, "EBOURGOGNE_DATA_DIR": folder, "EBOURGOGNE_ALLOWED_HOSTS": "testserver"}

@@ -444,6 +444,65 @@ def contract_notify(*, contract: Contract, acting_user: Any, request: Any = None
     return contract
 
 
+def contract_decp_publish(*, contract: Contract, acting_user: Any, request: Any = None) -> Contract:
+    """Publish now the essential data of a notified contract that are still missing (its initial data,
+    then its notified modifications, accepted subcontracting acts and their changes, in that order): the
+    catch-up of a publication that did not happen at notification (a contract notified before the
+    platform published, an interrupted notification). Appends only; what is published stays as it is."""
+    from ebourgogne.contracts.models import ChangeState, Modification, Subcontract, SubcontractChange
+
+    with transaction.atomic():
+        contract = _lock(contract)
+        documents.require(acting_user, contract.organisation, MANAGE)
+        state = decp.status(contract).state
+        if state == "not_required":
+            raise DomainError(
+                _("Ce marché n'a pas de données essentielles à publier (moins de 40 000 € HT ou entraînement)."),
+                code="not_required",
+            )
+        if state == "not_notified":
+            raise DomainError(
+                _("Les données essentielles se publient une fois le marché notifié."), code="not_notified"
+            )
+        now = clock.now()
+        with scopes_disabled():
+            modifications = list(
+                Modification.objects.filter(
+                    contract=contract, state=ChangeState.NOTIFIED, decp_published_at__isnull=True
+                ).order_by("number")
+            )
+            subcontracts = list(
+                Subcontract.objects.filter(
+                    contract=contract, notified_at__isnull=False, decp_published_at__isnull=True
+                ).order_by("number")
+            )
+            changes = list(
+                SubcontractChange.objects.filter(
+                    subcontract__contract=contract, notified_at__isnull=False, decp_published_at__isnull=True
+                ).order_by("subcontract__number", "number")
+            )
+        if state == "published" and not (modifications or subcontracts or changes):
+            raise DomainError(_("Les données essentielles de ce marché sont déjà publiées."), code="published")
+        records = [decp.publish_initial(contract, now=now)]
+        records += [decp.publish_modification(item, now=now) for item in modifications]
+        records += [decp.publish_subcontract(item, now=now) for item in subcontracts]
+        records += [decp.publish_subcontract_change(item, now=now) for item in changes]
+        with scopes_disabled():
+            contract.refresh_from_db()
+        if contract.decp_published_at is None and records[0] is not None:
+            with scopes_disabled():
+                Contract.objects.filter(pk=contract.pk).update(decp_published_at=records[0].published_at)
+            contract.decp_published_at = records[0].published_at
+        _audit(
+            "contracts.decp_published",
+            actor=acting_user,
+            contract=contract,
+            data={"records": sum(1 for record in records if record is not None), "catch_up": True},
+            request=request,
+        )
+    return contract
+
+
 def _add_months(day: dt.date, months: int) -> dt.date:
     """The day before the same day `months` later (a contract of 12 months from 3 March ends on 2 March)."""
     index = day.month - 1 + months

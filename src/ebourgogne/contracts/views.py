@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from ebourgogne.contracts import documents, forms, selectors, services
+from ebourgogne.contracts import decp_selectors, documents, forms, selectors, services
 from ebourgogne.contracts.models import ContractState
 from ebourgogne.core.access import organisation_view
 from ebourgogne.core.errors import DomainError
@@ -107,6 +107,7 @@ def contract_list(request: HttpRequest, organisation: Any) -> HttpResponse:
         "organisation": organisation,
         "contracts": selectors.contracts_of(organisation=organisation, state=state, search=search),
         "awards": selectors.awards_to_contract(organisation=organisation) if can["manage"] else [],
+        "decp_overdue": decp_selectors.decp_overdue(organisation) if can["manage"] else [],
         "states": ContractState.choices,
         "state": state if state in ContractState.values else "",
         "search": search,
@@ -277,6 +278,18 @@ def contract_notify(request: HttpRequest, organisation: Any, pk: int) -> HttpRes
     except DomainError as problem:
         return _detail(request, organisation, contract, status=_status(problem), error=problem.message)
     messages.success(request, _("Le marché est notifié au titulaire : son exécution commence."))
+    return redirect("contracts:detail", organisation.slug, contract.pk)
+
+
+@require_POST
+@organisation_view(MANAGE)
+def contract_decp_publish(request: HttpRequest, organisation: Any, pk: int) -> HttpResponse:
+    contract = _buyer_contract(organisation, pk)
+    try:
+        services.contract_decp_publish(contract=contract, acting_user=request.user, request=request)
+    except DomainError as problem:
+        return _detail(request, organisation, contract, status=_status(problem), error=problem.message)
+    messages.success(request, _("Les données essentielles du marché sont publiées."))
     return redirect("contracts:detail", organisation.slug, contract.pk)
 
 

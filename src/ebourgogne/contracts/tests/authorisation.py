@@ -92,6 +92,24 @@ def _snapshot(world: World):
         }
 
 
+def _unpublished(world: World):
+    """A contract notified 75 days ago whose essential data were never published (made once per world)."""
+    if "contracts.unpublished" not in world.extra:
+        from ebourgogne.testing.contracts import contract
+
+        world.extra["contracts.unpublished"] = contract(
+            world.buyer, world.company, number="2026-902", notified_days_ago=75
+        )
+    return world.extra["contracts.unpublished"]
+
+
+def _decp_snapshot(world: World):
+    from ebourgogne.contracts.models import DecpRecord
+
+    with scopes_disabled():
+        return sorted(DecpRecord.objects.filter(contract__organisation=world.buyer).values_list("contract_id", "kind"))
+
+
 def _buyer_url(name: str, world: World, *args) -> str:
     return reverse(f"contracts:{name}", args=[world.buyer.slug, *args])
 
@@ -144,6 +162,14 @@ OPERATIONS = [
         permission="contracts.manage",
         url=lambda w: _buyer_url("notify", w, _signed(w).pk),
         snapshot=lambda w: (_signed(w), _snapshot(w))[1],
+    ),
+    Operation(
+        name="contracts.decp_publish",
+        target="contracts:decp_publish",
+        method="POST",
+        permission="contracts.manage",
+        url=lambda w: _buyer_url("decp_publish", w, _unpublished(w).pk),
+        snapshot=lambda w: (_unpublished(w), _decp_snapshot(w))[1],
     ),
     Operation(
         name="contracts.upload",

@@ -36,7 +36,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -460,136 +459,154 @@ def verify(alert: Compiled, facts: Facts, now: dt.datetime) -> bool:
 
 
 EXACT, CHECK, PENDING = 0, 1, 2  # the three sets of a posting (see Index)
+_GONE = (None, None, False, frozenset())  # an alert paused or deleted since the index was built
 
 
 class Index:
     """The inverted index of the active alerts in memory, for a batch of consultations.
 
-    Built in one query (one snapshot of the alerts), from the precompiled criteria only: the database
-    groups the alerts by key (the keys of `Alert.compiled`, filed at the same time as the `AlertKey` rows)
-    and returns each alert's value as text; a key's list of alerts is read when a consultation first has
-    that key, an alert's criteria when it is first a candidate (a batch meets a fraction of them). A
-    consultation's candidates are the union of the postings of its keys (set operations); each is then
-    verified on what its key does not already guarantee (the precompiled `residual`). Alerts without an
-    up-to-date precompiled value are compiled and filed here, under the keys their criteria give."""
+    Built in one query that reads no alert: the database groups the `AlertKey` rows by key along their
+    (key, alert) index and returns each key's alert ids as one text; a key's list is split when a
+    consultation first has that key. The alerts met as candidates are then read in one query per
+    consultation, and only what the batch needs of them (a fraction of the alerts): their current keys and
+    the residual of their precompiled criteria (`Alert.compiled`: what a consultation found under one of
+    these keys still has to satisfy); alerts with the same residual share one parsed value. An alert is
+    a candidate of a consultation only when one of its current keys is one of the consultation's (an alert
+    changed or paused during the batch is read as it is now, never on keys it no longer has). Each posting
+    is split into three sets: sure (nothing to verify), to verify (`rest_holds` on the residual, or
+    `verify` of the whole alert for keywords outside ASCII on SQLite), pending (not read yet). Rows without
+    an up-to-date precompiled value are compiled from their criteria columns."""
 
-    def __init__(self, lists: dict[str, str], raw: dict[int, object], stale: Iterable[int] = ()) -> None:
+    def __init__(self, lists: dict[str, str], size: int) -> None:
         self.lists = lists  # key -> ids, comma-separated, as the database grouped them
-        self.extra: dict[str, list[int]] = defaultdict(list)  # key -> ids of the alerts compiled here
-        self.raw = raw  # id -> precompiled value as read
-        self.keys_of: dict[int, list[str]] = {}  # the alerts compiled here: their keys
+        self.count = size
+        self.alerts: dict[int, Compiled] = {}  # whole criteria, read when needed (see `full`)
         self.postings: dict[str, tuple[set[int], set[int], set[int]]] = {}  # made on first use of a key
-        self.ready: dict[int, tuple[Compiled | None, Compiled | None, bool]] = {}
-        for pk in stale:
-            keys = self.keys_of[pk] = anchor(self.full(pk))[1]
-            for key in keys:
-                self.extra[key].append(pk)
+        # id -> (whole criteria or None, residual or None, verify whole, current keys)
+        self.ready: dict[int, tuple[Compiled | None, Compiled | None, bool, frozenset]] = {}
+        self.rests: dict[str, Compiled] = {}  # residuals by their stored text
 
     def _posting(self, key: str) -> tuple[set[int], set[int], set[int]] | None:
         joined = self.lists.get(key)
-        ids = [int(pk) for pk in joined.split(",")] if joined else []
-        ids += self.extra.get(key, ())
-        if not ids:
+        if not joined:
             return None
         posting: tuple[set[int], set[int], set[int]] = (set(), set(), set())
         ready = self.ready
-        for pk in ids:
+        for pk in map(int, joined.split(",")):
             entry = ready.get(pk)
             if entry is None:
                 posting[PENDING].add(pk)
-            else:
+            elif key in entry[3]:
                 posting[EXACT if entry[1] is None and not entry[2] else CHECK].add(pk)
         self.postings[key] = posting
         return posting
 
     @property
     def size(self) -> int:
-        return len(self.raw)
+        return self.count
 
     @classmethod
     def build(cls) -> Index:
+        from ebourgogne.alerts.models import Alert, AlertKey
+
+        keys = AlertKey._meta.db_table
+        if connection.vendor == "postgresql":
+            sql = f"SELECT key, string_agg(alert_id::text, ',') FROM {keys} GROUP BY key"  # noqa: S608
+        else:
+            sql = f"SELECT key, group_concat(alert_id) FROM {keys} GROUP BY key"  # noqa: S608
+        with connection.cursor() as cursor:
+            cursor.execute(sql)
+            lists = dict(cursor.fetchall())
+        return cls(lists, Alert.objects.filter(is_active=True).count())
+
+    def prepare(self, pks: Iterable[int]) -> None:
+        """Read the alerts `pks` not read yet (see the class): their keys, what remains to verify once one
+        of them is found (None: nothing), and whether to verify the whole alert instead (`verify`):
+        keywords outside ASCII on SQLite (FTS5 decides). Each then moves from its postings' pending set to
+        their sure or their verified set; an alert no longer active is filed nowhere."""
         from ebourgogne.alerts.models import Alert
 
+        todo = sorted(pk for pk in set(pks) if pk not in self.ready)
+        if not todo:
+            return
         alerts, version = Alert._meta.db_table, int(COMPILED_VERSION)
         if connection.vendor == "postgresql":
             fresh = (
-                f"(a.compiled->>'v' = '{version}' AND jsonb_typeof(a.compiled->'keys') = 'array' "
-                "AND a.compiled->'r' IS NOT NULL)"
+                f"COALESCE(a.compiled->>'v' = '{version}' AND jsonb_typeof(a.compiled->'keys') = 'array' "
+                "AND a.compiled->'r' IS NOT NULL, FALSE)"
             )
-            sql = (
-                f"SELECT 0, j.key, string_agg(a.id::text, ',') FROM {alerts} a "  # noqa: S608
-                f"CROSS JOIN LATERAL jsonb_array_elements_text(a.compiled->'keys') AS j(key) "
-                f"WHERE a.is_active AND {fresh} GROUP BY j.key "
-                f"UNION ALL SELECT 1, a.id::text, a.compiled::text FROM {alerts} a WHERE a.is_active "
-                f"UNION ALL SELECT 2, a.id::text, NULL FROM {alerts} a WHERE a.is_active AND NOT COALESCE({fresh}, FALSE)"
-            )
+            columns = f"a.id, a.compiled->>'keys', a.compiled->>'r', {fresh}"
         else:
             fresh = (
-                f"(json_extract(a.compiled, '$.v') = {version} AND json_type(a.compiled, '$.keys') = 'array' "
-                "AND json_type(a.compiled, '$.r') IS NOT NULL)"
+                f"COALESCE(json_extract(a.compiled, '$.v') = {version} AND json_type(a.compiled, '$.keys') = 'array' "
+                "AND json_type(a.compiled, '$.r') IS NOT NULL, 0)"
             )
-            sql = (
-                f"SELECT 0, j.value, group_concat(a.id) FROM {alerts} a, json_each(a.compiled, '$.keys') j "  # noqa: S608
-                f"WHERE a.is_active AND {fresh} GROUP BY j.value "
-                f"UNION ALL SELECT 1, a.id, a.compiled FROM {alerts} a WHERE a.is_active "
-                f"UNION ALL SELECT 2, a.id, NULL FROM {alerts} a WHERE a.is_active AND COALESCE({fresh}, 0) = 0"
-            )
+            columns = f"a.id, json_extract(a.compiled, '$.keys'), json_extract(a.compiled, '$.r'), {fresh}"
+        read: list[tuple[int, list[str], Compiled | None]] = []
+        stale: list[int] = []
+        rests = self.rests
         with connection.cursor() as cursor:
-            cursor.execute(sql)
-            rows = cursor.fetchall()
-        lists = {key: joined for kind, key, joined in rows if kind == 0}
-        raw = {int(pk): data for kind, pk, data in rows if kind == 1}
-        stale = [int(pk) for kind, pk, _data in rows if kind == 2]
-        return cls(lists, raw, stale)
+            for start in range(0, len(todo), CHUNK):
+                part = todo[start : start + CHUNK]
+                marks = ", ".join(["%s"] * len(part))
+                cursor.execute(f"SELECT {columns} FROM {alerts} a WHERE a.is_active AND a.id IN ({marks})", part)  # noqa: S608
+                for pk, keys, rest_text, is_fresh in cursor.fetchall():
+                    if not is_fresh:
+                        stale.append(pk)
+                        continue
+                    if rest_text is None:
+                        rest = None
+                    else:
+                        rest = rests.get(rest_text)
+                        if rest is None:
+                            rest = rests[rest_text] = _from_data(0, json.loads(rest_text))
+                    read.append((pk, json.loads(keys), rest))
+        for start in range(0, len(stale), CHUNK):
+            rows = Alert.objects.filter(pk__in=stale[start : start + CHUNK], is_active=True).values_list(*ALERT_FIELDS)
+            for row in rows:
+                alert = self.alerts[row[0]] = compile_row(row)
+                dims, keys = anchor(alert)
+                read.append((alert.id, keys, residual(alert, dims)))
+        sqlite = connection.vendor == "sqlite"
+        self.full([pk for pk, _keys, rest in read if rest is not None and sqlite and not rest.ascii_terms])
+        ready, postings = self.ready, self.postings
+        for pk in todo:
+            ready[pk] = _GONE
+        for pk, keys, rest in read:
+            whole = rest is not None and sqlite and not rest.ascii_terms
+            ready[pk] = (self.alerts.get(pk) if whole else None, rest, whole, frozenset(keys))
+            exact = rest is None and not whole
+            for key in keys:
+                posting = postings.get(key)
+                if posting is None:
+                    continue  # not made yet: it will file the alert where it belongs
+                posting[PENDING].discard(pk)
+                posting[EXACT if exact else CHECK].add(pk)
 
-    def prepare(self, pk: int) -> tuple[Compiled | None, Compiled | None, bool]:
-        """The alert's criteria, what remains to verify once one of its keys is found (None: nothing), and
-        whether to verify it whole instead (`verify`): keywords outside ASCII on SQLite (FTS5 decides).
-        The alert then moves from its postings' pending set to their exact or their verified set."""
-        alert = None
-        if pk in self.keys_of:  # compiled here
-            alert = self.full(pk)
-            keys = self.keys_of[pk]
-            rest = residual(alert, anchor(alert)[0])
-        else:
-            data = self.raw[pk]
-            if isinstance(data, str):
-                data = json.loads(data)
-            keys = data["keys"]
-            rest = None if data["r"] is None else _from_data(pk, data["r"])
-        whole = rest is not None and connection.vendor == "sqlite" and not rest.ascii_terms
-        if whole and alert is None:
-            alert = self.full(pk)
-        entry = self.ready[pk] = (alert, rest, whole)
-        exact = rest is None and not whole
-        postings = self.postings
-        for key in keys:
-            posting = postings.get(key)
-            if posting is None:
-                continue  # not made yet: it will file the alert where it belongs
-            posting[PENDING].discard(pk)
-            posting[EXACT if exact else CHECK].add(pk)
-        return entry
+    def full(self, pks: Iterable[int]) -> dict[int, Compiled]:
+        """All the criteria of the alerts `pks` (for `verify`), read once."""
+        missing = sorted(set(pks) - self.alerts.keys())
+        for start in range(0, len(missing), CHUNK):
+            part = missing[start : start + CHUNK]
+            marks = ", ".join(["%s"] * len(part))
+            self.alerts.update(_read_compiled(f"is_active AND id IN ({marks})", part))
+        return self.alerts
 
-    def full(self, pk: int) -> Compiled:
-        """All the alert's criteria (for `verify`)."""
-        data = self.raw[pk]
-        return from_precompiled(pk, data) or compile_row(_columns(pk))
-
-    def candidates(self, facts: Facts) -> tuple[set[int], set[int], set[int]]:
+    def candidates(self, facts: Facts) -> tuple[set[int], set[int], set[int], list[str]]:
         """The consultation's candidates: those that match for sure (their key says it all), those to
-        verify, and those not prepared yet."""
+        verify, those not read yet; and the consultation's keys."""
         postings = self.postings
         exact: set[int] = set()
         check: set[int] = set()
         pending: set[int] = set()
-        for key in facts.keys():
+        keys = facts.keys()
+        for key in keys:
             posting = postings.get(key) or self._posting(key)
             if posting:
                 exact |= posting[EXACT]
                 check |= posting[CHECK]
                 pending |= posting[PENDING]
-        return exact, check, pending
+        return exact, check, pending, keys
 
 
 def _columns(pk: int) -> tuple:
@@ -699,23 +716,34 @@ class Percolator:
     def _match_index(self, facts: Facts, now: dt.datetime) -> list[int]:
         index = self.index
         ready = index.ready
-        exact, check, pending = index.candidates(facts)
-        for pk in pending:
-            if index.prepare(pk)[1] is None and not ready[pk][2]:
-                exact.add(pk)
-            else:
-                check.add(pk)
+        exact, check, pending, keys = index.candidates(facts)
+        if pending:
+            index.prepare(pending)
+            mine = set(keys)
+            for pk in pending:
+                alert, rest, whole, its_keys = ready[pk]
+                if its_keys.isdisjoint(mine):
+                    continue  # paused, or changed since the index was built: not under these keys now
+                (exact if rest is None and not whole else check).add(pk)
         self.candidates_seen += len(exact) + len(check)
         if connection.vendor == "sqlite" and not facts.ascii_text:
             # Text outside ASCII on SQLite: the keyword anchor is no guarantee there (FTS5 decides): verify all.
-            return sorted(pk for pk in exact | check if verify(ready[pk][0] or index.full(pk), facts, now))
+            alerts = index.full(exact | check)
+            return sorted(pk for pk in exact | check if pk in alerts and verify(alerts[pk], facts, now))
         found = list(exact)
+        # Alerts with the same residual share one parsed value: each residual is checked once here.
+        holds: dict[int, bool] = {}
         for pk in check:
-            alert, rest, whole = ready[pk]
+            alert, rest, whole, _keys = ready[pk]
             if whole:
                 if verify(alert, facts, now):
                     found.append(pk)
-            elif rest_holds(rest, facts):
+                continue
+            same = id(rest)
+            ok = holds.get(same)
+            if ok is None:
+                ok = holds[same] = rest_holds(rest, facts)
+            if ok:
                 found.append(pk)
         found.sort()
         return found

@@ -256,3 +256,27 @@ def test_precompiled_criteria_are_written_and_stale_rows_compiled_again(subscrib
     Alert.objects.filter(pk=alert.pk).update(compiled={})  # a row written before the column existed
     assert percolation.Percolator(mode="index").match([road.pk]) == {road.pk: [alert.pk]}
     assert percolation.Percolator(mode="database").match([road.pk]) == {road.pk: [alert.pk]}
+
+
+def test_batch_index_reads_alerts_changed_or_paused_during_the_batch_as_they_are_now(subscriber):
+    """The index groups the keys once; an alert is read when first met: one changed since then is a
+    candidate only under its current keys, one paused is no longer one."""
+    from ebourgogne.alerts import services
+
+    other = published(title="Étude", department="89", main_cpv_id="71000000")
+    road = published(title="Réfection de voirie", department="21", main_cpv_id="45233140")
+    moved = new_alert(subscriber, name="moved", cpv_codes=["45200000"], departments=["21"])
+    paused = new_alert(subscriber, name="paused", cpv_codes=["45200000"], departments=["21"])
+    kept = new_alert(subscriber, name="kept", cpv_codes=["45200000"], departments=["21"])
+    percolator = percolation.Percolator(mode="index")
+    assert percolator.match([other.pk]) == {other.pk: []}  # the index is built, the alerts not read yet
+    services.update_alert(
+        alert=moved,
+        acting_user=subscriber,
+        name="moved",
+        criteria={"cpv_codes": ["45200000"], "departments": ["58"]},
+        delivery="immediate",
+    )
+    services.set_active(alert=paused, acting_user=subscriber, active=False)
+    assert percolator.match([road.pk]) == {road.pk: [kept.pk]}
+    assert percolation.naive([road.pk]) == {road.pk: [kept.pk]}

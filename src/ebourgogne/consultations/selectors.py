@@ -120,7 +120,7 @@ def _public_row_query(pk: int) -> QuerySet:
     (the tender files' latest published version and ZIP, the latest published answer, the opening key):
     those last columns make the page's stamp (`public_consultation_row`)."""
     from django.apps import apps
-    from django.db.models import Count, Max, OuterRef, Subquery
+    from django.db.models import F, Func, OuterRef, Subquery
     from django.db.models.functions import Coalesce
 
     from ebourgogne.organisations.models import BuyerService, Organisation
@@ -130,30 +130,38 @@ def _public_row_query(pk: int) -> QuerySet:
     Question = apps.get_model("questions", "Question")
     ConsultationKey = apps.get_model("sealing", "ConsultationKey")
 
-    def latest(queryset: QuerySet, expression: Any) -> Subquery:
+    def latest(queryset: QuerySet, function: str, expression: Any) -> Subquery:
+        # An aggregate over the consultation's rows, without GROUP BY nor a join back to the consultation
+        # (what `.values().annotate(Max(...))` writes): one index scan per subquery.
         return Subquery(
-            queryset.filter(consultation_id=OuterRef("pk")).values("consultation_id").annotate(v=expression).values("v")
+            queryset.filter(consultation_id=OuterRef("pk"))
+            .order_by()
+            .annotate(v=Func(expression, function=function))
+            .values("v")
         )
 
     with scopes_disabled():
         versions = DceVersion.objects.filter(published_at__isnull=False)
+        answers = Question.objects.filter(published_at__isnull=False)
         return (
             Consultation.objects.filter(pk=pk, state__in=PUBLIC_STATES, organisation__is_active=True)
             .annotate(
-                stamp_dce=latest(versions, Max("number")),
-                stamp_zip=latest(versions, Max("archive_ready_at")),
-                stamp_answers=latest(
-                    Question.objects.filter(published_at__isnull=False), Max(Coalesce("updated_at", "published_at"))
-                ),
-                stamp_answer_count=latest(Question.objects.filter(published_at__isnull=False), Count("id")),
+                stamp_dce=latest(versions, "MAX", F("number")),
+                stamp_zip=latest(versions, "MAX", F("archive_ready_at")),
+                stamp_answers=latest(answers, "MAX", Coalesce("updated_at", "published_at")),
+                stamp_answer_count=latest(answers, "COUNT", F("id")),
                 stamp_key=Subquery(
-                    ConsultationKey.objects.filter(consultation_id=OuterRef("pk")).values("recipient")[:1]
+                    ConsultationKey.objects.filter(consultation_id=OuterRef("pk")).order_by().values("recipient")[:1]
                 ),
+                # The service's name (all the page shows of it) by its primary key, not a LEFT JOIN: with the
+                # join PostgreSQL's plan read the whole services table (a hash join) on each request.
+                service_name=Subquery(BuyerService.objects.filter(pk=OuterRef("service_id")).order_by().values("name")),
             )
+            .order_by()
             .values_list(
                 *_row_fields(Consultation),
                 *_row_fields(Organisation, "organisation__"),
-                *_row_fields(BuyerService, "service__"),
+                "service_name",
                 "stamp_dce",
                 "stamp_zip",
                 "stamp_answers",
@@ -167,7 +175,8 @@ _public_row = PreparedQuery(_public_row_query)
 
 
 def public_consultation_row(*, pk: int) -> tuple[Consultation, str] | None:
-    """A public consultation (never a draft) with its buyer and service, without its lots and codes, and
+    """A public consultation (never a draft) with its buyer and service (the service's name, its other fields
+    deferred), without its lots and codes, and
     the stamp of its public page: one statement, compiled once (`core.prepared`). The stamp changes with
     anything the page shows (the consultation, its buyer, its tender files, its published answers, its
     opening key): the page's anonymous copy is kept under it (`consultations.views.public_detail`)."""
@@ -178,7 +187,6 @@ def public_consultation_row(*, pk: int) -> tuple[Consultation, str] | None:
         return None
     row = rows[0]
     own, buyer = len(Consultation._meta.concrete_fields), len(Organisation._meta.concrete_fields)
-    service = len(BuyerService._meta.concrete_fields)
     consultation = Consultation.from_db(DEFAULT_DB_ALIAS, _row_fields(Consultation), row[:own])
     consultation.organisation = Organisation.from_db(
         DEFAULT_DB_ALIAS, _row_fields(Organisation), row[own : own + buyer]
@@ -186,8 +194,9 @@ def public_consultation_row(*, pk: int) -> tuple[Consultation, str] | None:
     if consultation.service_id is None:
         consultation.service = None
     else:
+        # Its name read, its other fields deferred (loaded if ever used, as a deferred field is).
         consultation.service = BuyerService.from_db(
-            DEFAULT_DB_ALIAS, _row_fields(BuyerService), row[own + buyer : own + buyer + service]
+            DEFAULT_DB_ALIAS, ["id", "name"], (consultation.service_id, row[own + buyer])
         )
     stamp = hashlib.sha256(repr(row).encode()).hexdigest()[:32]
     return consultation, stamp

@@ -177,3 +177,28 @@ def test_an_identified_downloader_is_not_served_the_common_copy(client, buyer, b
     assert "Vous êtes identifié·e pour cette consultation" in page and "Laissez votre adresse" not in page
     del client.cookies[name]
     assert "Laissez votre adresse" in _page(client, consultation)
+
+
+def test_the_buyer_service_is_shown_and_a_rename_shows_at_once(client, buyer):
+    """The service is read by its name only (no join over the services table): shown, kept up to date, and
+    its other fields still there when used."""
+    from ebourgogne.consultations import selectors
+    from ebourgogne.organisations.models import BuyerService
+
+    with scopes_disabled():
+        service = BuyerService.objects.create(organisation=buyer, name="Direction des achats")
+        consultation = ConsultationFactory(
+            organisation=buyer, service=service, published=True, bids_deadline=NOW + dt.timedelta(days=20)
+        )
+    assert "Direction des achats" in _page(client, consultation)
+    with scopes_disabled():
+        BuyerService.objects.filter(pk=service.pk).update(name="Pôle commande publique")  # no signal
+    page = _page(client, consultation)
+    assert "Pôle commande publique" in page and "Direction des achats" not in page
+    read, _stamp = selectors.public_consultation_row(pk=consultation.pk)
+    with scopes_disabled():
+        assert (read.service.pk, read.service.name, read.service.organisation_id) == (
+            service.pk,
+            "Pôle commande publique",
+            buyer.pk,
+        )

@@ -237,6 +237,7 @@ def test_demo_says_when_the_port_is_taken(tmp_path):
         result = run(ebourgogne("demo", "--port", str(port)), child_env(tmp_path))
     assert result.returncode != 0
     assert f"Cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert "Loading the demo data" not in result.stdout  # said at once, before a minute of loading
 
 
 def test_the_readme_lists_the_demo_logins():

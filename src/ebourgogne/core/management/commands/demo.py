@@ -62,6 +62,8 @@ class Command(BaseCommand):
             # Links in the demo's e-mails (sent while loading, too) point to this server.
             settings.BASE_URL = self._base_url(options["host"], options["port"])
 
+        # Take the port first: a port already taken is said at once, not after a minute of loading.
+        server = None if options["no_serve"] else self._listen(options["host"], options["port"], options["threads"])
         data_dir.mkdir(parents=True, exist_ok=True)
         self.stdout.write(f"Data folder: {data_dir}")
         if options["reset"]:
@@ -79,7 +81,7 @@ class Command(BaseCommand):
         if options["no_serve"]:
             self._print_logins(self._base_url(options["host"], options["port"]))
             return
-        self._serve(options["host"], options["port"], options["threads"])
+        self._serve(server, options["host"], options["port"])
 
     # --- steps -------------------------------------------------------------------------------------
 
@@ -105,18 +107,21 @@ class Command(BaseCommand):
             shown = f"[{shown}]"
         return f"http://{shown}:{port}"
 
-    def _serve(self, host: str, port: int, threads: int) -> None:
+    def _listen(self, host: str, port: int, threads: int):  # noqa: ANN202 - waitress's server
+        """The HTTP server bound to its port (requests wait in the socket's queue until `_serve` runs it)."""
         from waitress.server import create_server
 
         from ebourgogne.wsgi import application
 
-        base_url = self._base_url(host, port)
         try:
-            server = create_server(application, host=host, port=port, threads=threads, ident="e-bourgogne")
+            return create_server(application, host=host, port=port, threads=threads, ident="e-bourgogne")
         except OSError as error:
             raise CommandError(
                 f"Cannot listen on {host}:{port} ({error.strerror}). Is another server running? Try --port {port + 1}."
             ) from None
+
+    def _serve(self, server, host: str, port: int) -> None:  # noqa: ANN001
+        base_url = self._base_url(host, port)
 
         if host not in {"127.0.0.1", "localhost", "::1"} and "EBOURGOGNE_ALLOWED_HOSTS" not in os.environ:
             self.stderr.write(

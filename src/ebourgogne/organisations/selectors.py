@@ -14,7 +14,7 @@ from django_scopes import scopes_disabled
 from ebourgogne.core.clock import now
 from ebourgogne.core.prepared import PreparedQuery
 from ebourgogne.organisations.models import BuyerService, Invitation, Membership, Organisation
-from ebourgogne.organisations.roles import OrganisationKind, Role
+from ebourgogne.organisations.roles import PERMISSIONS, OrganisationKind, Role
 
 
 def user_is_operator(user: Any) -> bool:
@@ -135,6 +135,22 @@ def member(*, organisation: Organisation, user_id: int) -> Member | None:
         Membership.objects.filter(organisation=organisation, user_id=user_id).select_related("user").order_by("role")
     )
     return found[0] if found else None
+
+
+def members_with(*, organisation: Organisation, permission: str) -> list[Any]:
+    """The active people of `organisation` whose role there grants `permission`, once each, by id: those
+    to tell of something waiting for them. Nobody for an inactive organisation (its roles grant nothing)
+    or an unknown permission. Callable outside the organisation's scope (mails sent by services and tasks)."""
+    roles = PERMISSIONS.get(permission, frozenset())
+    if not roles or not organisation.is_active:
+        return []
+    with scopes_disabled():
+        rows = (
+            Membership.objects.filter(organisation=organisation, role__in=roles, user__is_active=True)
+            .select_related("user")
+            .order_by("user_id")
+        )
+        return list({row.user_id: row.user for row in rows}.values())
 
 
 def admin_count(*, organisation: Organisation, admin_role: str) -> int:

@@ -31,9 +31,9 @@ from ebourgogne.consultations.services import last_answer_date
 from ebourgogne.core import clock
 from ebourgogne.core.errors import DomainError, NotFound, PermissionRefused
 from ebourgogne.notifications.services import send_templated_mail
-from ebourgogne.organisations.models import Membership, Organisation
-from ebourgogne.organisations.roles import PERMISSIONS, OrganisationKind, roles_grant
-from ebourgogne.organisations.selectors import roles_of
+from ebourgogne.organisations.models import Organisation
+from ebourgogne.organisations.roles import OrganisationKind, roles_grant
+from ebourgogne.organisations.selectors import members_with, roles_of
 from ebourgogne.questions.models import AnswerRevision, Kind, Question
 
 QUESTION_MAX_LENGTH = 5_000
@@ -204,17 +204,7 @@ def identified_downloaders(consultation: Consultation) -> list[Any]:
 
 def _answerers(organisation: Organisation) -> list[Any]:
     """The buyer's staff who may answer, once each."""
-    with scopes_disabled():
-        rows = (
-            Membership.objects.filter(
-                organisation=organisation,
-                role__in=PERMISSIONS["questions.answer"],
-                user__is_active=True,
-            )
-            .select_related("user")
-            .order_by("user_id")
-        )
-        return list({row.user_id: row.user for row in rows}.values())
+    return members_with(organisation=organisation, permission="questions.answer")
 
 
 def _add(recipients: dict[str, str], email: str, language: str | None) -> None:

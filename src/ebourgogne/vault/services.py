@@ -341,13 +341,9 @@ def grant_revoke(*, acting_user: Any, company: Any, grant: VaultGrant, request: 
 
 
 def _recipients(company: Any) -> list[Any]:
-    from ebourgogne.organisations.models import Membership
-    from ebourgogne.organisations.roles import roles_grant
+    from ebourgogne.organisations.selectors import members_with
 
-    with scopes_disabled():
-        memberships = Membership.objects.filter(organisation=company, user__is_active=True).select_related("user")
-        users = {m.user_id: m.user for m in memberships if roles_grant({m.role}, "vault.view") and m.user.email}
-    return sorted(users.values(), key=lambda user: user.pk)
+    return members_with(organisation=company, permission="vault.view")
 
 
 def send_expiry_reminders(today: dt.date | None = None) -> dict[str, int]:

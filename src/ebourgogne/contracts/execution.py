@@ -41,6 +41,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import transaction
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
 from stdnum.fr import siret as siret_number
@@ -66,7 +67,7 @@ from ebourgogne.contracts.models import (
 from ebourgogne.core import clock
 from ebourgogne.core.errors import DomainError, NotFound, PermissionRefused
 from ebourgogne.organisations.roles import roles_grant
-from ebourgogne.organisations.selectors import roles_of
+from ebourgogne.organisations.selectors import members_with, roles_of
 from ebourgogne.organisations.services import InvalidData
 
 MANAGE = "contracts.manage"
@@ -848,36 +849,23 @@ def subcontract_declare(
 
 def _tell_buyer_of_declaration(contract: Contract, subcontract: Subcontract) -> None:
     """A subcontractor declared by the holder waits for the buyer's decision: the buyer's staff who manage
-    contracts get a mail with the link (once each; queued with the transaction)."""
+    contracts get a mail with the link (once each, in their language; queued with the transaction)."""
     from django.urls import reverse
 
     from ebourgogne.notifications.services import send_templated_mail
-    from ebourgogne.organisations.models import Membership
-    from ebourgogne.organisations.roles import PERMISSIONS
 
-    with scopes_disabled():
-        rows = (
-            Membership.objects.filter(
-                organisation_id=contract.organisation_id, role__in=PERMISSIONS[MANAGE], user__is_active=True
-            )
-            .select_related("user")
-            .order_by("user_id")
-        )
-        people = list({row.user_id: row.user for row in rows if row.user.email}.values())
     path = reverse(
         "contracts_execution:act", args=[contract.organisation.slug, contract.pk, "sous-traitance", subcontract.pk]
     )
-    for person in people:
+    for person in members_with(organisation=contract.organisation, permission=MANAGE):
+        language = getattr(person, "language", "fr")
+        with translation.override(language):
+            amount = pdf_execution.money(subcontract.amount)
         send_templated_mail(
             template="contracts/email/subcontract_declared",
             to=[person.email],
-            context={
-                "contract": contract,
-                "subcontract": subcontract,
-                "amount": f"{subcontract.amount:,.2f}".replace(",", " ").replace(".", ","),
-                "path": path,
-            },
-            language=getattr(person, "language", "fr"),
+            context={"contract": contract, "subcontract": subcontract, "amount": amount, "path": path},
+            language=language,
         )
 
 

@@ -13,14 +13,9 @@ from typing import Any
 from django.utils import formats, translation
 from django.utils.translation import gettext as _
 
+from ebourgogne.awards.letters import money  # the amounts of the acts are written as in the award letters
 from ebourgogne.core.clock import PARIS
 from ebourgogne.core.pdf import Document
-
-
-def money(value: Decimal | None) -> str:
-    if value is None:
-        return "—"
-    return formats.number_format(value, decimal_pos=2, use_l10n=True, force_grouping=True) + " € HT"
 
 
 def signed_money(value: Decimal) -> str:

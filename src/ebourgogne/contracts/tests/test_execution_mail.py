@@ -60,10 +60,15 @@ def test_the_buyers_contract_staff_are_told_of_a_declared_subcontractor(smtp_ser
     assert set(by_recipient) == {"alice@beaune.test", "jordan@beaune.test"}
     french = by_recipient["alice@beaune.test"].get_body(preferencelist=("plain",)).get_content()
     assert by_recipient["alice@beaune.test"]["Subject"].startswith("Sous-traitant déclaré sur le marché 2026-ST1")
-    assert "Peintures de Bourgogne (SIRET 73282932000074)" in french and "15 000,00 € HT" in french
+    assert (
+        "Peintures de Bourgogne (SIRET 73282932000074)" in french and "Montant maximum : 15\u00a0000,00 € HT" in french
+    )
     path = f"/organisations/{buyer.slug}/marches/{contract.pk}/execution/sous-traitance/{subcontract.pk}/"
     assert path in french
     assert by_recipient["jordan@beaune.test"]["Content-Language"] == "en"
+    english = by_recipient["jordan@beaune.test"].get_body(preferencelist=("plain",)).get_content()
+    assert "Maximum amount: 15,000.00 € HT" in english  # each reader's number format
+    assert "15\u00a0000,00" not in english and "15,000.00" not in french
 
 
 def test_a_declaration_by_the_buyer_sends_nothing(smtp_server, buyer, company):

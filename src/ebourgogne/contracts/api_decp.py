@@ -125,3 +125,63 @@ def decp_bulk(request: HttpRequest) -> HttpResponse:
     response["X-Page"] = str(page)
     response["X-Page-Size"] = str(size)
     return response
+
+
+FILES_PAGE_SIZE = 100
+
+
+@router.get(
+    "/fichiers",
+    auth=None,
+    summary="The daily DECP files (JSON and XML): day, publications, byte size and SHA-256, newest first",
+    description=(
+        "GET /api/v1/decp/fichiers lists the daily files of the essential data, newest day first, 100 a page "
+        "(`page`, from 1; the `Link` header gives the next page). Each gives the day (Europe/Paris), the number "
+        "of publications, and for the JSON and the XML file its download URL, its size in bytes and its "
+        "SHA-256 (`taille` is null for a file built before sizes were recorded). Public: no authentication."
+    ),
+    response={200: dict, 400: dict},
+)
+@public(reason="open data: the list of the daily files of the essential data of contracts (DECP)")
+def decp_files(request: HttpRequest) -> HttpResponse:
+    from django.urls import reverse
+
+    from ebourgogne.contracts.models import DecpDailyFile
+
+    unknown = sorted(set(request.GET) - {"page"})
+    if unknown:
+        raise _invalid(
+            _("Paramètre inconnu : %(names)s. Paramètre accepté : page.")
+            % {"names": ", ".join(name[:40] for name in unknown[:5])}
+        )
+    page = _integer(request, "page", 1, MAX_PAGE)
+    offset = (page - 1) * FILES_PAGE_SIZE
+    rows = list(DecpDailyFile.objects.order_by("-day")[offset : offset + FILES_PAGE_SIZE + 1])
+    has_next = len(rows) > FILES_PAGE_SIZE
+
+    def one(item: DecpDailyFile, fmt: str) -> dict:
+        url = reverse("decp:download", args=[item.day.isoformat(), fmt])
+        return {
+            "url": request.build_absolute_uri(url),
+            "taille": getattr(item, f"{fmt}_size"),
+            "sha256": getattr(item, f"{fmt}_sha256"),
+        }
+
+    body = {
+        "fichiers": [
+            {
+                "jour": item.day.isoformat(),
+                "publications": item.records,
+                "json": one(item, "json"),
+                "xml": one(item, "xml"),
+            }
+            for item in rows[:FILES_PAGE_SIZE]
+        ]
+    }
+    response = HttpResponse(
+        json.dumps(body, ensure_ascii=False, separators=(",", ":")), content_type="application/json; charset=utf-8"
+    )
+    if has_next:
+        query = urlencode({"page": str(page + 1)})
+        response["Link"] = f'<{request.build_absolute_uri(f"{request.path}?{query}")}>; rel="next"'
+    return response

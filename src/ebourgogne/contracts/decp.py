@@ -14,7 +14,8 @@ What each record holds (the schema's definitions):
 - modification: the `modification` object: `id` (the modification's number, 1..), `dateNotificationModification`,
   `datePublicationDonneesModification`, `dureeMois` and `montant` (the contract's duration and amount after the
   modification: the published initial values plus every notified change up to this one), `titulaires` when
-  the holder is no longer the one last published (a new holder, R2194-6);
+  the holder is no longer the one last published: a modification with a new holder (R2194-6,
+  `Modification.new_holder_siret`) gives it, as `[{"titulaire": {"typeIdentifiant": "SIRET", "id": ...}}]`;
 - subcontract: the `acteSousTraitance` object (only for an accepted act);
 - subcontract change: the `modificationActeSousTraitance` object (`id` is the act's number, as the schema says).
 
@@ -67,6 +68,7 @@ import datetime as dt
 import functools
 import json
 import logging
+import re
 import xml.etree.ElementTree as ET  # noqa: S405 - building XML only, never parsing
 from collections import defaultdict
 from collections.abc import Iterable
@@ -135,6 +137,9 @@ NO_SOCIAL = "Pas de considération sociale"
 NO_ENVIRONMENTAL = "Pas de considération environnementale"
 DEFAULT_PRICE_TYPE = "Définitif ferme"
 
+# The buyer's identifier (`acheteur.id`): a SIRET of 14 digits, the schema's pattern.
+SIRET_RE = re.compile(r"^[0-9]{14}$")
+
 # XML element names that differ from the JSON keys (the XSD 2.0.2 spelling).
 XML_NAMES = {"modificationActeSousTraitance": "modificationActesSousTraitance"}
 
@@ -193,6 +198,17 @@ def _add_months(day: dt.date, months: int) -> dt.date:
 
 def _is_practice(contract: Contract) -> bool:
     return bool(contract.consultation.is_practice)
+
+
+def valid_siret(value: str | None) -> bool:
+    return bool(SIRET_RE.match(value or ""))
+
+
+def buyer_ready(contract: Contract) -> bool:
+    """The buyer has the SIRET that identifies it in the essential data (`acheteur.id`, 14 digits). Without
+    it nothing is published (a record would be invalid): the data stay due, shown to the buyer with what to
+    fill in, and are published once the SIRET is set (the daily job, or "publish now")."""
+    return valid_siret(contract.organisation.siret)
 
 
 def publishable(contract: Contract) -> bool:
@@ -275,7 +291,12 @@ def modification_payload(
         "dureeMois": max(1, months),
         "montant": _number(max(amount, Decimal(1))),
     }
-    holders = _holders(contract)
+    if modification.new_holder_siret:  # a new holder (R2194-6): who holds the contract from now on
+        holders = [{"titulaire": {"typeIdentifiant": "SIRET", "id": modification.new_holder_siret}}]
+    elif any(item.new_holder_siret for item in earlier):
+        holders = _published_holders(records)  # unchanged since the last new holder
+    else:
+        holders = _holders(contract)
     if holders != _published_holders(records):
         payload["titulaires"] = holders
     return payload
@@ -339,7 +360,8 @@ def _initial_record(contract: Contract) -> DecpRecord | None:
 
 def publish_initial(contract: Contract, *, now: dt.datetime | None = None) -> DecpRecord | None:
     """Publish the initial essential data of a notified contract (None: not notified, below the threshold,
-    practice consultation). Calling it again returns the record already published and appends nothing."""
+    practice consultation, the buyer has no valid SIRET: see `buyer_ready`). Calling it again returns the record
+    already published and appends nothing."""
     if contract.notified_at is None or not publishable(contract):
         return None
     moment = now or clock.now()
@@ -347,6 +369,9 @@ def publish_initial(contract: Contract, *, now: dt.datetime | None = None) -> De
         existing = _initial_record(contract)
         if existing is not None:
             return existing
+        if not buyer_ready(contract):
+            logger.warning("DECP: contract %s not published: its buyer has no valid SIRET", contract.pk)
+            return None
         return _append(contract, DecpKind.INITIAL, contract, initial_payload(contract, now=moment), now=moment)
 
 
@@ -422,6 +447,8 @@ class Status:
     state: str
     deadline: dt.date | None = None
     published_at: dt.datetime | None = None
+    # due or late, and nothing can be published until the buyer sets its SIRET (see `buyer_ready`)
+    buyer_siret_missing: bool = False
 
     @property
     def published_late(self) -> bool:
@@ -440,9 +467,61 @@ def status(contract: Contract, *, today: dt.date | None = None) -> Status:
     last_day = deadline(contract)
     if contract.decp_published_at is not None:
         return Status("published", last_day, contract.decp_published_at)
+    missing = not buyer_ready(contract)
     if (today or clock.today_local()) > last_day:
-        return Status("late", last_day)
-    return Status("due", last_day)
+        return Status("late", last_day, buyer_siret_missing=missing)
+    return Status("due", last_day, buyer_siret_missing=missing)
+
+
+def publish_missing(contract: Contract, *, now: dt.datetime | None = None) -> list[DecpRecord]:
+    """Publish what is still missing of a notified contract: its initial data, then its notified
+    modifications, accepted subcontracting acts and their changes, in that order (appends only). Empty when
+    nothing can be published (not notified, not required, the buyer has no valid SIRET)."""
+    moment = now or clock.now()
+    with scopes_disabled(), transaction.atomic():
+        initial = publish_initial(contract, now=moment)
+        if initial is None:
+            return []
+        modifications = Modification.objects.filter(
+            contract=contract, state=ChangeState.NOTIFIED, decp_published_at__isnull=True
+        ).order_by("number")
+        subcontracts = Subcontract.objects.filter(
+            contract=contract, notified_at__isnull=False, decp_published_at__isnull=True
+        ).order_by("number")
+        changes = SubcontractChange.objects.filter(
+            subcontract__contract=contract, notified_at__isnull=False, decp_published_at__isnull=True
+        ).order_by("subcontract__number", "number")
+        records = [initial]
+        records += [publish_modification(item, now=moment) for item in modifications]
+        records += [publish_subcontract(item, now=moment) for item in subcontracts]
+        records += [publish_subcontract_change(item, now=moment) for item in changes]
+    return [record for record in records if record is not None]
+
+
+def publish_pending(*, now: dt.datetime | None = None) -> list[int]:
+    """The daily catch-up: publish the contracts whose data are due although their buyer now has a valid
+    SIRET (kept due while it was missing). The ids of the contracts published."""
+    moment = now or clock.now()
+    with scopes_disabled():
+        candidates = list(
+            Contract.objects.filter(
+                amount__gte=DECP_THRESHOLD,
+                notified_at__isnull=False,
+                decp_published_at__isnull=True,
+                consultation__is_practice=False,
+                organisation__siret__regex=r"^[0-9]{14}$",
+            )
+            .select_related("organisation", "consultation", "holder")
+            .order_by("pk")
+        )
+    published = []
+    for contract in candidates:
+        try:
+            if publish_missing(contract, now=moment):
+                published.append(contract.pk)
+        except Exception:  # one contract's failure never stops the others
+            logger.exception("DECP: publishing contract %s failed", contract.pk)
+    return published
 
 
 # --- Export --------------------------------------------------------------------------------------------------
@@ -476,13 +555,22 @@ def marches(records: Iterable[DecpRecord]) -> list[dict[str, Any]]:
     for record in records:
         grouped[record.contract_id].append(record)
     built = (marche(None, items) for items in grouped.values())
-    return [item for item in built if item is not None]
+    return [item for item in built if item is not None and _buyer_valid(item)]
+
+
+def _buyer_valid(item: dict[str, Any]) -> bool:
+    """A record published before the buyer's SIRET was checked may carry an invalid `acheteur.id`: it is
+    left out of the files and the API (logged), never exported invalid."""
+    if valid_siret(str(item.get("acheteur", {}).get("id") or "")):
+        return True
+    logger.warning("DECP: contract %s left out of the export: invalid acheteur.id", item.get("id"))
+    return False
 
 
 def document(contracts: Iterable[Contract]) -> dict[str, Any]:
     """The schema's root form for `contracts` (prefetch their `decp_records`): {"marches": {"marche": [...]}}."""
     items = (marche(contract, contract.decp_records.all()) for contract in contracts)
-    return wrap([item for item in items if item is not None])
+    return wrap([item for item in items if item is not None and _buyer_valid(item)])
 
 
 def wrap(items: list[dict[str, Any]]) -> dict[str, Any]:

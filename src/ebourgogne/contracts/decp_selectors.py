@@ -108,3 +108,20 @@ def decp_overdue(organisation: Any, *, today: dt.date | None = None) -> list[Con
             .order_by("notified_at", "pk")
         )
         return [contract for contract in candidates if decp.deadline(contract) < day]
+
+
+def decp_siret_missing(organisation: Any) -> list[Contract]:
+    """The buyer's notified contracts whose essential data are due but cannot be published because the
+    buyer has no valid SIRET (`decp.buyer_ready`); empty when its SIRET is set."""
+    if decp.valid_siret(organisation.siret):
+        return []
+    with scope(organisation=organisation):
+        return list(
+            Contract.objects.filter(
+                organisation=organisation,
+                amount__gte=DECP_THRESHOLD,
+                notified_at__isnull=False,
+                decp_published_at__isnull=True,
+                consultation__is_practice=False,
+            ).order_by("notified_at", "pk")[:50]
+        )

@@ -56,6 +56,23 @@ class ModificationForm(forms.Form):
     effective_on = _date_field(gettext_lazy("Prend effet le"))
 
 
+class NewHolderForm(forms.Form):
+    """The new holder of a modification on the ground R2194-6 (cession, merger...): published in the essential
+    data (`modification.titulaires`). Checked by `contracts.services.modification_set_new_holder`."""
+
+    new_holder_name = forms.CharField(
+        label=gettext_lazy("Nouveau titulaire (raison sociale)"), max_length=255, required=False
+    )
+    new_holder_siret = forms.CharField(
+        label=gettext_lazy("SIRET du nouveau titulaire"),
+        max_length=20,
+        required=False,
+        help_text=gettext_lazy(
+            "14 chiffres ; les espaces sont acceptés. Publié dans les données essentielles de la modification."
+        ),
+    )
+
+
 class OrderFormForm(forms.Form):
     object = forms.CharField(
         label=gettext_lazy("Objet de la commande"), max_length=1000, widget=forms.Textarea(attrs={"rows": 3})

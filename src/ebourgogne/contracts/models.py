@@ -225,6 +225,10 @@ class Modification(models.Model):
     amount_change = models.DecimalField(_("variation du montant (€ HT)"), max_digits=15, decimal_places=2, default=0)
     duration_change_months = models.IntegerField(_("variation de la durée (mois)"), default=0)
     effective_on = models.DateField(_("prend effet le"))
+    # A new holder (R2194-6: cession, merger...): who holds the contract after the modification, published in
+    # the DECP `modification.titulaires`. Empty: the holder does not change.
+    new_holder_name = models.CharField(_("nouveau titulaire (raison sociale)"), max_length=255, blank=True)
+    new_holder_siret = models.CharField(_("SIRET du nouveau titulaire"), max_length=14, blank=True)
     state = models.CharField(_("état"), max_length=16, choices=ChangeState.choices, default=ChangeState.DRAFT)
     document = models.ForeignKey(ContractDocument, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     created_at = models.DateTimeField()
@@ -238,10 +242,20 @@ class Modification(models.Model):
         verbose_name = _("modification du marché")
         verbose_name_plural = _("modifications du marché")
         ordering = ["contract", "number"]
-        constraints = [models.UniqueConstraint(fields=["contract", "number"], name="modification_unique_number")]
+        constraints = [
+            models.UniqueConstraint(fields=["contract", "number"], name="modification_unique_number"),
+            models.CheckConstraint(
+                condition=Q(new_holder_siret="") | Q(new_holder_siret__regex=r"^[0-9]{14}$"),
+                name="modification_new_holder_siret",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.contract_id} / {self.number}"
+
+    @property
+    def changes_holder(self) -> bool:
+        return bool(self.new_holder_siret)
 
 
 class OrderForm(models.Model):
@@ -406,6 +420,8 @@ class DecpDailyFile(models.Model):
     xml_storage_name = models.CharField(max_length=500)
     json_sha256 = models.CharField(max_length=64)
     xml_sha256 = models.CharField(max_length=64)
+    json_size = models.PositiveBigIntegerField(null=True, blank=True)  # bytes (None: built before sizes were kept)
+    xml_size = models.PositiveBigIntegerField(null=True, blank=True)
     records = models.PositiveIntegerField(default=0)
     built_at = models.DateTimeField()
 

@@ -444,6 +444,16 @@ def contract_notify(*, contract: Contract, acting_user: Any, request: Any = None
     return contract
 
 
+def decp_siret_message() -> str:
+    """What the buyer reads when its essential data cannot be published for want of its SIRET."""
+    return _(
+        "Les données essentielles ne peuvent pas être publiées : le SIRET de votre organisation (14 chiffres), "
+        "qui identifie l'acheteur, n'est pas renseigné. Renseignez-le dans les paramètres de votre organisation "
+        "(page « Informations de l'organisation », champ « Numéro SIRET ») ; elles seront alors publiées automatiquement la nuit suivante, ou dès que "
+        "vous cliquerez sur « Publier les données essentielles maintenant »."
+    )
+
+
 def contract_decp_publish(*, contract: Contract, acting_user: Any, request: Any = None) -> Contract:
     """Publish now the essential data of a notified contract that are still missing (its initial data,
     then its notified modifications, accepted subcontracting acts and their changes, in that order): the
@@ -464,32 +474,26 @@ def contract_decp_publish(*, contract: Contract, acting_user: Any, request: Any 
             raise DomainError(
                 _("Les données essentielles se publient une fois le marché notifié."), code="not_notified"
             )
-        now = clock.now()
+        if state != "published" and not decp.buyer_ready(contract):
+            raise DomainError(decp_siret_message(), code="buyer_siret")
         with scopes_disabled():
-            modifications = list(
+            pending = (
                 Modification.objects.filter(
                     contract=contract, state=ChangeState.NOTIFIED, decp_published_at__isnull=True
-                ).order_by("number")
-            )
-            subcontracts = list(
-                Subcontract.objects.filter(
+                ).exists()
+                or Subcontract.objects.filter(
                     contract=contract, notified_at__isnull=False, decp_published_at__isnull=True
-                ).order_by("number")
-            )
-            changes = list(
-                SubcontractChange.objects.filter(
+                ).exists()
+                or SubcontractChange.objects.filter(
                     subcontract__contract=contract, notified_at__isnull=False, decp_published_at__isnull=True
-                ).order_by("subcontract__number", "number")
+                ).exists()
             )
-        if state == "published" and not (modifications or subcontracts or changes):
+        if state == "published" and not pending:
             raise DomainError(_("Les données essentielles de ce marché sont déjà publiées."), code="published")
-        records = [decp.publish_initial(contract, now=now)]
-        records += [decp.publish_modification(item, now=now) for item in modifications]
-        records += [decp.publish_subcontract(item, now=now) for item in subcontracts]
-        records += [decp.publish_subcontract_change(item, now=now) for item in changes]
+        records = decp.publish_missing(contract, now=clock.now())
         with scopes_disabled():
             contract.refresh_from_db()
-        if contract.decp_published_at is None and records[0] is not None:
+        if contract.decp_published_at is None and records:
             with scopes_disabled():
                 Contract.objects.filter(pk=contract.pk).update(decp_published_at=records[0].published_at)
             contract.decp_published_at = records[0].published_at
@@ -497,7 +501,7 @@ def contract_decp_publish(*, contract: Contract, acting_user: Any, request: Any 
             "contracts.decp_published",
             actor=acting_user,
             contract=contract,
-            data={"records": sum(1 for record in records if record is not None), "catch_up": True},
+            data={"records": len(records), "catch_up": True},
             request=request,
         )
     return contract
@@ -553,3 +557,54 @@ def document_upload_signed(
             ContractDocument.objects.filter(pk=document.pk).update(verification=verification)
         document.verification = verification
     return document
+
+
+def modification_set_new_holder(
+    *, acting_user: Any, modification: Any, name: str, siret: str, request: Any = None
+) -> Any:
+    """Record (or clear, both empty) the new holder of a modification prepared on the ground R2194-6, while
+    it is a draft: the essential data of the modification then give it (`modification.titulaires`).
+    InvalidData with a message per field; nothing stored on a refusal."""
+    from ebourgogne.contracts.models import ChangeState, LegalGround, Modification
+    from ebourgogne.organisations.identifiers import InvalidIdentifier, clean_siret
+
+    with transaction.atomic():
+        contract = _lock(modification.contract)
+        documents.require(acting_user, contract.organisation, MANAGE)
+        with scopes_disabled():
+            current = Modification.objects.select_for_update().filter(pk=modification.pk, contract=contract).first()
+        if current is None:
+            raise NotFound(_("Modification introuvable."))
+        if current.state != ChangeState.DRAFT:
+            raise DomainError(
+                _("La modification est déjà signée ou notifiée : son titulaire ne peut plus changer."), code="signed"
+            )
+        name, siret = (name or "").strip(), (siret or "").strip()
+        errors: dict[str, list[str]] = {}
+        if name or siret:
+            if current.legal_ground != LegalGround.NEW_HOLDER:
+                errors["new_holder_siret"] = [
+                    _("Un nouveau titulaire ne s'indique que pour une modification fondée sur R2194-6.")
+                ]
+            if not name:
+                errors["new_holder_name"] = [_("Indiquez la raison sociale du nouveau titulaire.")]
+            try:
+                siret = clean_siret(siret)
+            except InvalidIdentifier as invalid:
+                errors["new_holder_siret"] = [invalid.message]
+            else:
+                if siret == (contract.holder.siret or ""):
+                    errors["new_holder_siret"] = [_("C'est le SIRET du titulaire actuel : indiquez celui du nouveau.")]
+        if errors:
+            raise InvalidData(errors)
+        current.new_holder_name, current.new_holder_siret = name[:255], siret
+        with scopes_disabled():
+            current.save(update_fields=["new_holder_name", "new_holder_siret"])
+        _audit(
+            "contracts.modification_new_holder",
+            actor=acting_user,
+            contract=contract,
+            data={"modification": current.number, "new_holder_siret": siret},
+            request=request,
+        )
+    return current

@@ -1,5 +1,7 @@
 """The daily DECP file: once a day (01:30 UTC, when the previous day is over in Paris), the essential data
-published the previous day, as JSON and XML in the schema's root form, stored once with their SHA-256.
+published the previous day, as JSON and XML in the schema's root form, stored once with their SHA-256 and
+byte size (shown on the public page and listed by GET /api/v1/decp/fichiers). Before building, the contracts
+whose data were kept due while their buyer had no SIRET are published (`decp.publish_pending`).
 
 A file holds every contract with a record (initial data, modification, subcontracting act or its change)
 published that day (Europe/Paris), each as it stood at the end of the day (all its records up to then). A day
@@ -53,6 +55,8 @@ def build_daily_file(day: dt.date, *, now: dt.datetime | None = None) -> DecpDai
                 xml_storage_name=xml_name,
                 json_sha256=hashlib.sha256(json_bytes).hexdigest(),
                 xml_sha256=hashlib.sha256(xml_bytes).hexdigest(),
+                json_size=len(json_bytes),
+                xml_size=len(xml_bytes),
                 records=sum(1 for record in records if start <= record.published_at < end),
                 built_at=now or clock.now(),
             )
@@ -86,6 +90,13 @@ def build_missing(*, now: dt.datetime | None = None) -> list[DecpDailyFile]:
 @periodic(name="contracts.decp_daily_file", every=dt.timedelta(days=1), offset=dt.timedelta(hours=1, minutes=30))
 @task()
 def decp_daily_file() -> dict:
+    published = decp.publish_pending()  # the data kept due while their buyer had no SIRET
+    if published:
+        logger.info("DECP published once their buyer's SIRET was set: contracts %s", published)
     built = build_missing()
     logger.info("DECP daily files built: %s", [f"{item.day}" for item in built])
-    return {"built": [item.day.isoformat() for item in built], "records": sum(item.records for item in built)}
+    return {
+        "built": [item.day.isoformat() for item in built],
+        "records": sum(item.records for item in built),
+        "published": published,
+    }

@@ -108,6 +108,7 @@ def contract_list(request: HttpRequest, organisation: Any) -> HttpResponse:
         "contracts": selectors.contracts_of(organisation=organisation, state=state, search=search),
         "awards": selectors.awards_to_contract(organisation=organisation) if can["manage"] else [],
         "decp_overdue": decp_selectors.decp_overdue(organisation) if can["manage"] else [],
+        "decp_siret_missing": decp_selectors.decp_siret_missing(organisation) if can["manage"] else [],
         "states": ContractState.choices,
         "state": state if state in ContractState.values else "",
         "search": search,

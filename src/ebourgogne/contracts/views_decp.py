@@ -18,7 +18,10 @@ PAGE_SIZE = 62
 FORMATS = {"json": ("json_storage_name", "application/json"), "xml": ("xml_storage_name", "application/xml")}
 
 
-def _size(name: str) -> int | None:
+def _size(name: str, recorded: int | None = None) -> int | None:
+    """The recorded size; for a file built before sizes were recorded, the storage's."""
+    if recorded is not None:
+        return recorded
     try:
         return default_storage.size(name)
     except (OSError, NotImplementedError):
@@ -30,7 +33,11 @@ def _size(name: str) -> int | None:
 def index(request: HttpRequest) -> HttpResponse:
     page = Paginator(DecpDailyFile.objects.order_by("-day"), PAGE_SIZE).get_page(request.GET.get("page"))
     rows = [
-        {"file": item, "json_size": _size(item.json_storage_name), "xml_size": _size(item.xml_storage_name)}
+        {
+            "file": item,
+            "json_size": _size(item.json_storage_name, item.json_size),
+            "xml_size": _size(item.xml_storage_name, item.xml_size),
+        }
         for item in page
     ]
     return render(

@@ -946,7 +946,13 @@ def letter_read(*, acting_user: Any, letter: Letter, request: Any = None) -> Let
 
 
 def letter_content(letter: Letter) -> bytes:
-    """The stored PDF, checked against its SHA-256 (a changed file is refused, never served)."""
+    """The stored PDF, checked against its SHA-256 (a changed file is refused, never served). DomainError
+    "purged" once the retention purge deleted it (contracts.retention: the row stays, the file is gone)."""
+    if not letter.storage_name:
+        raise DomainError(
+            _("Ce courrier a été supprimé au terme de sa durée de conservation ; sa trace (envoi, lecture) reste."),
+            code="purged",
+        )
     with default_storage.open(letter.storage_name, "rb") as handle:
         data = handle.read()
     if hashlib.sha256(data).hexdigest() != letter.sha256:

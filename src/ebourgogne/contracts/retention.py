@@ -27,7 +27,22 @@ The rules (../shared/docs/rules.md, "Event log and retention"):
   * the tender files (DCE) of that consultation and the ZIP of each version: files deleted, rows kept
     with an empty `storage_name` / `archive_name`; the public page lists them as deleted and their
     downloads answer 410 Gone with the reason (dce/views.py `_purged`).
-  One audit event "contracts.purged" per contract and per consultation, with the counts. A failure to
+  * the letters (`awards.Letter`): those of the procedure (award, rejection, unsuccessful, abandoned)
+    are procedure documents and follow the bids' date (R2184-12); those that notify the contract, a
+    modification, an order or a subcontracting decision are contract documents and follow the contract's
+    (R2184-13: 5 years after the end of execution, 10 for works, from `Contract.ended_at`; unknown while it
+    runs). The PDF is deleted, the row kept with an empty `storage_name` (the letters page still lists it,
+    with its digest, its proofs of sending and reading); a download answers "deleted at the end of its
+    retention period" (`awards.services.letter_content`).
+  * the commission's minutes (`meetings.Minutes`): procedure documents (R2184-12), kept until the latest
+    date of the consultations on the meeting's agenda; while one of them is unknown, or when the agenda
+    names no consultation (the rules give no period for it), they are kept. Same pattern: PDF deleted, row
+    kept (its SHA-256 and the signatures stay), a download answers the same message
+    (`meetings.minutes.read_current`).
+  * the opening reports (`tenders.Opening.report`) are not files: the PDF is built on demand from the
+    opening's record, which is the register of the opening and is kept, like the deposit register.
+  One audit event "contracts.purged" per contract and per consultation, with the counts (and one per
+  consultation for its letters, one per meeting for its minutes). A failure to
   delete a file leaves its row as it was (the next run tries again); running twice deletes nothing more.
 """
 
@@ -179,11 +194,25 @@ class PurgedConsultation:
 
 
 @dataclass
+class PurgedFiles:
+    """Letters of one consultation (`kind` "letters") or the minutes of one meeting (`kind` "minutes")."""
+
+    kind: str
+    label: str  # the consultation's reference, or the meeting's title and date
+    organisation: str
+    retain_until: dt.date
+    files: list[str] = field(default_factory=list)
+    bytes: int = 0
+
+
+@dataclass
 class PurgeReport:
     today: dt.date
     dry_run: bool
     contracts: list[PurgedContract] = field(default_factory=list)
     consultations: list[PurgedConsultation] = field(default_factory=list)
+    letters: list[PurgedFiles] = field(default_factory=list)
+    minutes: list[PurgedFiles] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -205,6 +234,8 @@ class PurgeReport:
             "bid_files": self.bid_files,
             "opened_files": sum(item.opened_files for item in self.consultations),
             "dce_files": sum(item.dce_files for item in self.consultations),
+            "letters": sum(len(item.files) for item in self.letters),
+            "minutes": len(self.minutes),
             "errors": len(self.errors),
         }
 
@@ -216,6 +247,8 @@ def purge(*, now: dt.datetime | None = None, dry_run: bool = False) -> PurgeRepo
     report = PurgeReport(today=today, dry_run=dry_run)
     _purge_contract_documents(report, today)
     _purge_bids(report, today)
+    _purge_letters(report, today)
+    _purge_minutes(report, today)
     return report
 
 
@@ -378,6 +411,180 @@ def _purge_consultation(consultation, until: dt.date, *, dry_run: bool) -> Purge
     return purged
 
 
+# --- Letters and minutes ------------------------------------------------------------------------------
+
+PROCEDURE_LETTERS = ("award", "rejection", "unsuccessful", "abandoned")  # awards.LetterKind, R2184-12
+CONTRACT_LETTERS = ("contract", "modification", "order", "subcontract")  # R2184-13
+
+
+def contracts_retain_until_many(award_ids: Iterable[int]) -> dict[int, dt.date | None]:
+    """The last day the documents of the contract of each award are kept (5 years after the end of
+    execution, 10 for works), or None while the contract runs (or there is none)."""
+    result: dict[int, dt.date | None] = dict.fromkeys(award_ids)
+    with scopes_disabled():
+        rows = Contract.objects.filter(award_id__in=list(result), ended_at__isnull=False).values_list(
+            "award_id", "contract_type", "ended_at"
+        )
+        for award_id, contract_type, ended_at in rows:
+            years = WORKS_YEARS if contract_type == "works" else CONTRACT_YEARS
+            result[award_id] = add_years(_local_date(ended_at), years)
+    return result
+
+
+def letter_retain_until(letter) -> dt.date | None:
+    """The last day a letter's PDF is kept (see the module's docstring), or None (not known yet: kept)."""
+    if letter.kind in CONTRACT_LETTERS:
+        return contracts_retain_until_many([letter.award_id])[letter.award_id]
+    return bids_retain_until_many([letter.consultation_id])[letter.consultation_id]
+
+
+def _purge_letters(report: PurgeReport, today: dt.date) -> None:
+    from ebourgogne.awards.models import Letter
+
+    with scopes_disabled():
+        rows = list(
+            Letter.objects.exclude(storage_name="")
+            .filter(consultation__is_practice=False)
+            .values_list("pk", "kind", "consultation_id", "award_id")
+        )
+    procedure = bids_retain_until_many({row[2] for row in rows if row[1] in PROCEDURE_LETTERS})
+    contract = contracts_retain_until_many({row[3] for row in rows if row[1] in CONTRACT_LETTERS})
+    due: dict[int, dict[int, dt.date]] = {}  # consultation -> letter -> date
+    for pk, kind, consultation_id, award_id in rows:
+        until = procedure.get(consultation_id) if kind in PROCEDURE_LETTERS else contract.get(award_id)
+        if until is not None and until < today:
+            due.setdefault(consultation_id, {})[pk] = until
+    for consultation_id in sorted(due):
+        try:
+            purged = _purge_consultation_letters(consultation_id, due[consultation_id], dry_run=report.dry_run)
+        except Exception as error:
+            logger.exception("retention purge of the letters of consultation %s failed", consultation_id)
+            report.errors.append(f"letters of consultation {consultation_id}: {error}")
+            continue
+        if purged is not None:
+            report.letters.append(purged)
+
+
+def _purge_consultation_letters(consultation_id: int, dates: dict[int, dt.date], *, dry_run: bool):
+    from ebourgogne.awards.models import Letter
+    from ebourgogne.consultations.models import Consultation
+
+    with scopes_disabled(), transaction.atomic():
+        consultation = Consultation.objects.select_related("organisation").get(pk=consultation_id)
+        letters = Letter.objects.filter(pk__in=list(dates)).exclude(storage_name="")
+        if not dry_run:
+            letters = letters.select_for_update()
+        letters = list(letters.select_related("company").order_by("pk"))
+        if not letters:
+            return None
+        purged = PurgedFiles(
+            kind="letters",
+            label=consultation.reference,
+            organisation=consultation.organisation.name,
+            retain_until=max(dates[letter.pk] for letter in letters),
+            files=[f"{letter.subject} ({letter.company.name})" for letter in letters],
+            bytes=sum(letter.size for letter in letters),
+        )
+        if dry_run:
+            return purged
+        Letter.objects.filter(pk__in=[letter.pk for letter in letters]).update(storage_name="")
+        log_event(
+            action="contracts.purged",
+            organisation=consultation.organisation,
+            obj=consultation,
+            data={
+                "reference": consultation.reference,
+                "letters": len(letters),
+                "bytes": purged.bytes,
+                "retain_until": purged.retain_until.isoformat(),
+                "uids": [str(letter.uid) for letter in letters],
+            },
+        )
+        for letter in letters:  # last, inside the transaction: a failure rolls the rows back
+            default_storage.delete(letter.storage_name)
+    return purged
+
+
+def minutes_retain_until_many(meeting_ids: Iterable[int]) -> dict[int, dt.date | None]:
+    """The last day the minutes of each meeting are kept: the latest date of the consultations on its
+    agenda (R2184-12), or None when one is unknown or the agenda names none (kept)."""
+    from ebourgogne.meetings.models import AgendaItem
+
+    result: dict[int, dt.date | None] = dict.fromkeys(meeting_ids)
+    with scopes_disabled():
+        pairs = list(
+            AgendaItem.objects.filter(meeting_id__in=list(result), consultation__isnull=False)
+            .values_list("meeting_id", "consultation_id")
+            .distinct()
+        )
+    dates = bids_retain_until_many({consultation for _meeting, consultation in pairs})
+    by_meeting: dict[int, list[dt.date | None]] = {}
+    for meeting, consultation in pairs:
+        by_meeting.setdefault(meeting, []).append(dates.get(consultation))
+    for meeting, values in by_meeting.items():
+        if values and all(value is not None for value in values):
+            result[meeting] = max(values)  # type: ignore[type-var]
+    return result
+
+
+def _purge_minutes(report: PurgeReport, today: dt.date) -> None:
+    from ebourgogne.meetings.models import Minutes
+
+    with scopes_disabled():
+        meeting_ids = list(Minutes.objects.exclude(storage_name="").values_list("meeting_id", flat=True))
+    for batch in _batches(sorted(meeting_ids)):
+        dates = minutes_retain_until_many(batch)
+        for meeting_id in batch:
+            until = dates.get(meeting_id)
+            if until is None or until >= today:
+                continue
+            try:
+                purged = _purge_meeting_minutes(meeting_id, until, dry_run=report.dry_run)
+            except Exception as error:
+                logger.exception("retention purge of the minutes of meeting %s failed", meeting_id)
+                report.errors.append(f"minutes of meeting {meeting_id}: {error}")
+                continue
+            if purged is not None:
+                report.minutes.append(purged)
+
+
+def _purge_meeting_minutes(meeting_id: int, until: dt.date, *, dry_run: bool):
+    from ebourgogne.meetings.models import Minutes
+
+    with scopes_disabled(), transaction.atomic():
+        found = Minutes.objects.filter(meeting_id=meeting_id).exclude(storage_name="")
+        if not dry_run:
+            found = found.select_for_update(of=("self",))
+        minutes = found.select_related("meeting__organisation").first()
+        if minutes is None:
+            return None
+        meeting = minutes.meeting
+        name = minutes.storage_name
+        try:
+            size = default_storage.size(name)
+        except (OSError, NotImplementedError):
+            size = 0
+        purged = PurgedFiles(
+            kind="minutes",
+            label=f"{meeting.title} ({_local_date(meeting.starts_at).isoformat()})",
+            organisation=meeting.organisation.name,
+            retain_until=until,
+            files=[_("Procès-verbal de la séance")],
+            bytes=size,
+        )
+        if dry_run:
+            return purged
+        Minutes.objects.filter(pk=minutes.pk).update(storage_name="")
+        log_event(
+            action="contracts.purged",
+            organisation=meeting.organisation,
+            obj=meeting,
+            data={"minutes": 1, "sha256": minutes.sha256, "retain_until": until.isoformat()},
+        )
+        default_storage.delete(name)
+    return purged
+
+
 def describe(report: PurgeReport) -> list[str]:
     """The report as lines of text (the management command prints them)."""
     lines: list[str] = []
@@ -407,6 +614,24 @@ def describe(report: PurgeReport) -> list[str]:
                 "opened": item.opened_files,
                 "dce": item.dce_files,
             }
+        )
+    for item in report.letters:
+        lines.append(
+            _(
+                "Courriers de la consultation %(reference)s (%(buyer)s), conservés jusqu'au %(day)s : %(n)s courrier(s) : %(titles)s"
+            )
+            % {
+                "reference": item.label,
+                "buyer": item.organisation,
+                "day": item.retain_until.isoformat(),
+                "n": len(item.files),
+                "titles": ", ".join(item.files),
+            }
+        )
+    for item in report.minutes:
+        lines.append(
+            _("Procès-verbal de la séance %(meeting)s (%(buyer)s), conservé jusqu'au %(day)s")
+            % {"meeting": item.label, "buyer": item.organisation, "day": item.retain_until.isoformat()}
         )
     lines.extend(report.errors)
     return lines

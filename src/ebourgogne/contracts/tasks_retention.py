@@ -1,5 +1,6 @@
 """The retention purge job: once a day (03:20 UTC), delete the files past their retention period
-(`retention.purge`: contract documents, bids of consultations past their date)."""
+(`retention.purge`: contract documents, bids and tender files of consultations past their date, letters,
+commission minutes)."""
 
 from __future__ import annotations
 

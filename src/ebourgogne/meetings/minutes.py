@@ -415,7 +415,13 @@ def _store(data: bytes) -> str:
 
 
 def read_current(minutes: Minutes) -> bytes:
-    """The current PDF, checked against its recorded SHA-256."""
+    """The current PDF, checked against its recorded SHA-256. DomainError "purged" once the retention purge
+    deleted it (contracts.retention: the row, its SHA-256 and the signatures stay)."""
+    if not minutes.storage_name:
+        raise DomainError(
+            _("Ce procès-verbal a été supprimé au terme de sa durée de conservation ; son empreinte reste."),
+            code="purged",
+        )
     try:
         with default_storage.open(minutes.storage_name, "rb") as handle:
             data = handle.read()

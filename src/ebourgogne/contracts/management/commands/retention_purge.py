@@ -1,8 +1,9 @@
 """`ebourgogne retention_purge [--dry-run]`: delete the files past their retention period (R2184-12/13).
 
 The same purge as the daily job (`contracts.tasks_retention`): contract documents whose `retain_until`
-has passed, bids of consultations past their retention date. Prints one line per contract and per
-consultation, then the totals as JSON. `--dry-run` prints what would be deleted and deletes nothing.
+has passed, bids and tender files of consultations past their retention date, letters and commission
+minutes past theirs. Prints one line per contract, per consultation (bids, letters) and per meeting
+(minutes), then the totals as JSON. `--dry-run` prints what would be deleted and deletes nothing.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from ebourgogne.contracts.retention import describe, purge
 
 
 class Command(BaseCommand):
-    help = "Supprime les fichiers dont la durée de conservation est écoulée (pièces des marchés, plis)."
+    help = "Supprime les fichiers dont la durée de conservation est écoulée (pièces des marchés, plis, DCE, courriers, procès-verbaux)."
 
     def add_arguments(self, parser) -> None:
         parser.add_argument(

@@ -36,6 +36,16 @@ KINDS = {
     "sous-traitance": "subcontract",
     "modification-sous-traitance": "subcontract_change",
 }
+# The forms of the overview (their key: the context's "<key>_form" and the ids' prefix) and of a
+# subcontracting act's page.
+CONTRACT_FORMS = {
+    "modification": forms.ModificationForm,
+    "order": forms.OrderFormForm,
+    "subcontract": forms.SubcontractForm,
+    "milestone": forms.MilestoneForm,
+    "end": forms.EndForm,
+}
+SUBCONTRACT_FORMS = {"decision": forms.SubcontractDecisionForm, "change": forms.SubcontractChangeForm}
 SIGN_FIELD_ERRORS = {
     "wrong_secret": "secret",
     "wrong_password": "secret",
@@ -141,13 +151,10 @@ def _overview(
         "can": _can(request, holder=holder),
         "running": running,
         "urls": _urls(organisation, contract, holder=holder),
-        "modification_form": given.get("modification") or forms.ModificationForm(auto_id="modification_%s"),
-        "order_form": given.get("order") or forms.OrderFormForm(auto_id="order_%s"),
-        "subcontract_form": given.get("subcontract") or forms.SubcontractForm(auto_id="subcontract_%s"),
-        "milestone_form": given.get("milestone") or forms.MilestoneForm(auto_id="milestone_%s"),
-        "end_form": given.get("end") or forms.EndForm(auto_id="end_%s"),
         "milestone_error": given.get("milestone_error"),
     }
+    for key, form_class in CONTRACT_FORMS.items():
+        context[f"{key}_form"] = given.get(key) or form_class(auto_id=f"{key}_%s")
     return render(request, "contracts/execution/overview.html", context, status=status)
 
 
@@ -163,22 +170,25 @@ def holder_overview(request: HttpRequest, organisation: Any, contract_pk: int) -
     return _overview(request, organisation, _holder_contract(organisation, contract_pk), holder=True)
 
 
-def _form_action(
+def _submit(
     request: HttpRequest,
     organisation: Any,
     contract: Any,
-    *,
     key: str,
-    form: Any,
-    action: Any,
+    service: Any,
+    *,
     success: str,
+    anchor: str,
     holder: bool = False,
-    anchor: str = "",
 ) -> HttpResponse:
+    """A form of the overview (`key` in CONTRACT_FORMS) sent to `service` with the contract: on success,
+    back to the overview with `success`; otherwise the overview again with the form, its errors and the
+    refusal's status."""
+    form = CONTRACT_FORMS[key](request.POST, auto_id=f"{key}_%s")
     status = 400
     if form.is_valid():
         try:
-            action(form.cleaned_data)
+            service(acting_user=request.user, contract=contract, request=request, **form.cleaned_data)
         except DomainError as error:
             forms.add_service_errors(form, error)
             status = _status(error)
@@ -191,19 +201,12 @@ def _form_action(
 @organisation_view("contracts.manage")
 @require_POST
 def modification_create(request: HttpRequest, organisation: Any, contract_pk: int) -> HttpResponse:
-    contract = _buyer_contract(organisation, contract_pk)
-    form = forms.ModificationForm(request.POST, auto_id="modification_%s")
-
-    def action(data):
-        execution.modification_create(acting_user=request.user, contract=contract, request=request, **data)
-
-    return _form_action(
+    return _submit(
         request,
         organisation,
-        contract,
-        key="modification",
-        form=form,
-        action=action,
+        _buyer_contract(organisation, contract_pk),
+        "modification",
+        execution.modification_create,
         success=_("La modification est préparée : elle doit maintenant être signée par les deux parties."),
         anchor="#modifications",
     )
@@ -212,40 +215,27 @@ def modification_create(request: HttpRequest, organisation: Any, contract_pk: in
 @organisation_view("contracts.manage")
 @require_POST
 def order_issue(request: HttpRequest, organisation: Any, contract_pk: int) -> HttpResponse:
-    contract = _buyer_contract(organisation, contract_pk)
-    form = forms.OrderFormForm(request.POST, auto_id="order_%s")
-
-    def action(data):
-        execution.order_issue(acting_user=request.user, contract=contract, request=request, **data)
-
-    return _form_action(
+    return _submit(
         request,
         organisation,
-        contract,
-        key="order",
-        form=form,
-        action=action,
+        _buyer_contract(organisation, contract_pk),
+        "order",
+        execution.order_issue,
         success=_("Le bon de commande est émis : signez-le puis notifiez-le au titulaire."),
         anchor="#bons-de-commande",
     )
 
 
 def _declare(request: HttpRequest, organisation: Any, contract: Any, *, holder: bool) -> HttpResponse:
-    form = forms.SubcontractForm(request.POST, auto_id="subcontract_%s")
-
-    def action(data):
-        execution.subcontract_declare(acting_user=request.user, contract=contract, request=request, **data)
-
-    return _form_action(
+    return _submit(
         request,
         organisation,
         contract,
-        key="subcontract",
-        form=form,
-        action=action,
+        "subcontract",
+        execution.subcontract_declare,
         success=_("Le sous-traitant est déclaré : l'acheteur doit l'accepter et agréer ses conditions de paiement."),
-        holder=holder,
         anchor="#sous-traitance",
+        holder=holder,
     )
 
 
@@ -264,19 +254,12 @@ def holder_subcontract_declare(request: HttpRequest, organisation: Any, contract
 @organisation_view("contracts.manage")
 @require_POST
 def milestone_set(request: HttpRequest, organisation: Any, contract_pk: int) -> HttpResponse:
-    contract = _buyer_contract(organisation, contract_pk)
-    form = forms.MilestoneForm(request.POST, auto_id="milestone_%s")
-
-    def action(data):
-        execution.milestone_set(acting_user=request.user, contract=contract, request=request, **data)
-
-    return _form_action(
+    return _submit(
         request,
         organisation,
-        contract,
-        key="milestone",
-        form=form,
-        action=action,
+        _buyer_contract(organisation, contract_pk),
+        "milestone",
+        execution.milestone_set,
         success=_("Le jalon est enregistré."),
         anchor="#jalons",
     )
@@ -309,19 +292,12 @@ def milestone_done(request: HttpRequest, organisation: Any, contract_pk: int, it
 @organisation_view("contracts.manage")
 @require_POST
 def contract_end(request: HttpRequest, organisation: Any, contract_pk: int) -> HttpResponse:
-    contract = _buyer_contract(organisation, contract_pk)
-    form = forms.EndForm(request.POST, auto_id="end_%s")
-
-    def action(data):
-        execution.contract_end(acting_user=request.user, contract=contract, request=request, **data)
-
-    return _form_action(
+    return _submit(
         request,
         organisation,
-        contract,
-        key="end",
-        form=form,
-        action=action,
+        _buyer_contract(organisation, contract_pk),
+        "end",
+        execution.contract_end,
         success=_(
             "La fin du marché est enregistrée ; la durée de conservation de ses pièces court à partir de cette date."
         ),
@@ -510,63 +486,71 @@ def act_notify(request: HttpRequest, organisation: Any, contract_pk: int, kind: 
     return redirect("contracts_execution:act", organisation.slug, contract.pk, kind, item.pk)
 
 
-@organisation_view("contracts.manage")
-@require_POST
-def subcontract_decide(request: HttpRequest, organisation: Any, contract_pk: int, item_id: int) -> HttpResponse:
+def _subcontract_form(
+    request: HttpRequest,
+    organisation: Any,
+    contract_pk: int,
+    item_id: int,
+    key: str,
+    service: Any,
+    *,
+    success: str,
+    then: str,
+) -> HttpResponse:
+    """A form of a subcontracting act's page (`key`: "decision" or "change") sent to `service` with the
+    act: on success, to the page of the act it returns (of kind `then`); otherwise the act's page with
+    the form, its errors and the refusal's status."""
     contract = _buyer_contract(organisation, contract_pk)
     item = _item(contract, "sous-traitance", item_id)
-    form = forms.SubcontractDecisionForm(request.POST, auto_id="decision_%s")
+    form = SUBCONTRACT_FORMS[key](request.POST, auto_id=f"{key}_%s")
     status = 400
     if form.is_valid():
         try:
-            execution.subcontract_decide(
-                acting_user=request.user, subcontract=item, request=request, **form.cleaned_data
-            )
+            result = service(acting_user=request.user, subcontract=item, request=request, **form.cleaned_data)
         except DomainError as error:
             forms.add_service_errors(form, error)
             status = _status(error)
         else:
-            messages.success(request, _("La décision sur le sous-traitant est enregistrée."))
-            return redirect("contracts_execution:act", organisation.slug, contract.pk, "sous-traitance", item.pk)
+            messages.success(request, success)
+            return redirect("contracts_execution:act", organisation.slug, contract.pk, then, result.pk)
     return _act_page(
         request,
         organisation,
         contract,
         "sous-traitance",
         _item(contract, "sous-traitance", item_id),
-        decision_form=form,
         status=status,
+        **{f"{key}_form": form},
+    )
+
+
+@organisation_view("contracts.manage")
+@require_POST
+def subcontract_decide(request: HttpRequest, organisation: Any, contract_pk: int, item_id: int) -> HttpResponse:
+    return _subcontract_form(
+        request,
+        organisation,
+        contract_pk,
+        item_id,
+        "decision",
+        execution.subcontract_decide,
+        success=_("La décision sur le sous-traitant est enregistrée."),
+        then="sous-traitance",
     )
 
 
 @organisation_view("contracts.manage")
 @require_POST
 def subcontract_change(request: HttpRequest, organisation: Any, contract_pk: int, item_id: int) -> HttpResponse:
-    contract = _buyer_contract(organisation, contract_pk)
-    item = _item(contract, "sous-traitance", item_id)
-    form = forms.SubcontractChangeForm(request.POST, auto_id="change_%s")
-    status = 400
-    if form.is_valid():
-        try:
-            change = execution.subcontract_change(
-                acting_user=request.user, subcontract=item, request=request, **form.cleaned_data
-            )
-        except DomainError as error:
-            forms.add_service_errors(form, error)
-            status = _status(error)
-        else:
-            messages.success(request, _("L'acte modificatif est préparé : il doit être signé par les deux parties."))
-            return redirect(
-                "contracts_execution:act", organisation.slug, contract.pk, "modification-sous-traitance", change.pk
-            )
-    return _act_page(
+    return _subcontract_form(
         request,
         organisation,
-        contract,
-        "sous-traitance",
-        _item(contract, "sous-traitance", item_id),
-        change_form=form,
-        status=status,
+        contract_pk,
+        item_id,
+        "change",
+        execution.subcontract_change,
+        success=_("L'acte modificatif est préparé : il doit être signé par les deux parties."),
+        then="modification-sous-traitance",
     )
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from django.urls import reverse
 from django_scopes import scopes_disabled
 from lxml import etree
 
@@ -18,6 +19,7 @@ from ebourgogne.core import clock
 from ebourgogne.core.errors import DomainError
 from ebourgogne.organisations.services import InvalidData
 from ebourgogne.testing import contracts as builders
+from ebourgogne.testing.factories import sign_in
 
 pytestmark = pytest.mark.django_db
 
@@ -128,3 +130,16 @@ def test_the_holder_company_cannot_set_it(buyer, company, company_admin):
 def test_the_form_keeps_the_input_as_typed():
     form = NewHolderForm({"new_holder_name": "Repreneur SAS", "new_holder_siret": "732 829 320 00074"})
     assert form.is_valid() and form.cleaned_data["new_holder_siret"] == "732 829 320 00074"
+
+
+def test_the_modification_page_shows_the_new_holder(client, buyer, company, buyer_agent):
+    contract = builders.contract(buyer, company, number="2026-PAGE")
+    cession = _modification(contract, 1)
+    url = reverse("contracts_execution:act", args=[buyer.slug, contract.pk, "avenant", cession.pk])
+    sign_in(client, buyer_agent)
+    assert "SIRET du nouveau titulaire" not in client.get(url).content.decode()
+    services.modification_set_new_holder(
+        acting_user=buyer_agent, modification=cession, name="Repreneur SAS", siret=NEW_SIRET
+    )
+    page = client.get(url).content.decode()
+    assert "SIRET du nouveau titulaire" in page and NEW_SIRET in page and "Repreneur SAS" in page

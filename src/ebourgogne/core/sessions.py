@@ -9,6 +9,12 @@ the person, their memberships and their TOTP state (`accounts.current.session_wi
 for both. The authentication middleware (`accounts.authentication`) takes the person from those rows only
 when they are those of the id in the session data, and still makes all of Django's checks.
 
+Decoding is Django's own too (`signing.loads`: signature, base64, zlib), done once per process for each
+signed string: the payload it verified is kept under the exact string (`_VERIFIED`), and each request still
+gets its own dictionary from it (the serializer's `loads`), so nothing a request changes in its session
+reaches another. A string that fails verification is never kept; a change of settings (SECRET_KEY...)
+empties the cache.
+
 Encoding, writes, expiry, key rotation, logout and `clearsessions` are Django's own
 (`SESSION_ENGINE = "ebourgogne.core.sessions"`). Being in the database, a session ended by a logout on one
 server process is ended on all of them at once. `ebourgogne.core.sessions_cached` is the same over
@@ -18,11 +24,39 @@ Django's `cached_db` engine, for a cache that every process shares (Redis).
 from __future__ import annotations
 
 import logging
+from typing import NamedTuple
 
 from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.backends import db
+from django.core import signing
 from django.core.exceptions import SuspiciousOperation
+from django.core.signals import setting_changed
 from django.utils import timezone
+
+# (key salt, signed session data) -> the payload bytes that `signing.loads` verified for it.
+_VERIFIED: dict[tuple[str, str], bytes] = {}
+MAX_VERIFIED = 4096
+
+
+class _Payload:
+    """A `signing.loads` serializer that returns the verified payload as it is (bytes)."""
+
+    def loads(self, data: bytes) -> bytes:
+        return data
+
+
+def _clear_verified(**kwargs) -> None:
+    _VERIFIED.clear()
+
+
+setting_changed.connect(_clear_verified, dispatch_uid="ebourgogne_sessions_settings_changed")
+
+
+class SessionRow(NamedTuple):
+    """What Django's engines use of the session row they read (`load()`): its data and expiry date."""
+
+    session_data: str
+    expire_date: object
 
 
 def user_id_in(data: dict) -> int | None:
@@ -62,9 +96,30 @@ class PersonSessionStore:
         if rows and rows[0][1] > timezone.now():
             session_data, expire_date = rows[0][:2]
             current.keep_session_rows(self, rows)
-            return self.model(session_key=self.session_key, session_data=session_data, expire_date=expire_date)
+            return SessionRow(session_data, expire_date)
         self._session_key = None
         return None
+
+    def decode(self, session_data):
+        """Django's `decode()` (same checks, same answers, the same log line for a bad signature), the
+        signature checked once per process for each signed string."""
+        key = (self.key_salt, session_data)
+        payload = _VERIFIED.get(key)
+        if payload is None:
+            try:
+                payload = signing.loads(session_data, salt=self.key_salt, serializer=_Payload)
+            except signing.BadSignature:
+                logging.getLogger("django.security.SuspiciousSession").warning("Session data corrupted")
+                return {}
+            except Exception:  # noqa: BLE001 - as Django's decode(): anything else is an empty session
+                return {}
+            if len(_VERIFIED) >= MAX_VERIFIED:
+                _VERIFIED.clear()
+            _VERIFIED[key] = payload
+        try:
+            return self.serializer().loads(payload)
+        except Exception:  # noqa: BLE001 - as Django's decode()
+            return {}
 
 
 class SessionStore(PersonSessionStore, db.SessionStore):

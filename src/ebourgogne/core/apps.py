@@ -7,6 +7,7 @@ class CoreConfig(AppConfig):
     verbose_name = "e-bourgogne"
 
     def ready(self) -> None:
-        from ebourgogne.core import csrf
+        from ebourgogne.core import csp, csrf
 
         csrf.install()
+        csp.install()

@@ -11,6 +11,11 @@ and independent, from the same source (`os.urandom`): bytes below 248 (= 4 × 62
 Django's CSRF protection changes: the cookie, the masking, the checks are Django's own; only the function
 that draws the random strings is replaced (`install()`, called when the core app is ready). If Django
 renames it, `install()` refuses to start rather than silently doing nothing (a test checks it too).
+
+`mask_cipher_secret()` is Django's `_mask_cipher_secret()` (every page with a form or a token pays it) with
+the character arithmetic read from a table of the 62 × 62 pairs instead of two `str.index` and a modulo per
+character in a generator: the same token for the same secret and mask (a test compares them on random
+pairs), and Django's own unmasking reads it back.
 """
 
 from __future__ import annotations
@@ -36,7 +41,32 @@ def new_csrf_string() -> str:
     return drawn[:length].decode("ascii")
 
 
+# secret character + mask character -> the masked character, as Django computes it:
+# ALPHABET[(ALPHABET.index(secret) + ALPHABET.index(mask)) % 62].
+_MASKED = {
+    secret + mask: _ALPHABET[(i + j) % len(_ALPHABET)]
+    for i, secret in enumerate(_ALPHABET)
+    for j, mask in enumerate(_ALPHABET)
+}
+
+
+def mask_with(secret: str, mask: str) -> str:
+    """Django's masking of `secret` by `mask` (both CSRF_SECRET_LENGTH characters of the alphabet)."""
+    return mask + "".join(map(_MASKED.__getitem__, map(str.__add__, secret, mask)))
+
+
+def mask_cipher_secret(secret: str) -> str:
+    """`django.middleware.csrf._mask_cipher_secret`: a new mask, then the secret masked with it."""
+    return mask_with(secret, new_csrf_string())
+
+
 def install() -> None:
-    if len(_ALPHABET) != 62 or not callable(getattr(csrf, "_get_new_csrf_string", None)):
+    if (
+        len(_ALPHABET) != 62
+        or not callable(getattr(csrf, "_get_new_csrf_string", None))
+        or not callable(getattr(csrf, "_mask_cipher_secret", None))
+        or not callable(getattr(csrf, "_unmask_cipher_token", None))
+    ):
         raise RuntimeError("django.middleware.csrf changed: review ebourgogne.core.csrf")
     csrf._get_new_csrf_string = new_csrf_string
+    csrf._mask_cipher_secret = mask_cipher_secret

@@ -15,7 +15,7 @@ from ebourgogne.accounts.selectors import recovery_codes_left
 from ebourgogne.accounts.services import profile_update
 from ebourgogne.core.access import authenticated
 from ebourgogne.core.errors import DomainError
-from ebourgogne.core.layout import layout_inputs
+from ebourgogne.core.layout import layout_inputs, render_fragment_page
 from ebourgogne.organisations.roles import MFA_REQUIRED_ROLES
 
 
@@ -36,7 +36,9 @@ def home(request):
         "email": user.email,
         "language": user.language,
     }
-    return render(request, "accounts/home.html", context)
+    # One fragment (its copy per language and situation, the person's data in its slots): rendered without
+    # the context processors, which it never reads (core.layout.render_fragment_page).
+    return render_fragment_page(request, "accounts/home.html", context)
 
 
 @authenticated

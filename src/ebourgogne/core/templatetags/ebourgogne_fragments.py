@@ -28,7 +28,7 @@ import secrets
 
 from django import template
 from django.core.signals import setting_changed
-from django.template.base import render_value_in_context
+from django.template.base import Variable, render_value_in_context
 from django.template.defaulttags import CsrfTokenNode
 from django.template.loader_tags import BlockNode
 from django.urls import get_script_prefix, get_urlconf
@@ -65,6 +65,28 @@ def _settings_changed(**kwargs) -> None:
 setting_changed.connect(_settings_changed, dispatch_uid="ebourgogne_fragments_settings_changed")
 
 
+_MISSING = object()
+
+
+def _plain_name(expression: template.base.FilterExpression) -> str | None:
+    """The variable's name when `expression` is a bare name (`full_name`: no filter, no dot, no literal, no
+    translation), else None."""
+    var = expression.var
+    if expression.filters or not isinstance(var, Variable) or var.translate or var.lookups is None:
+        return None
+    return var.lookups[0] if len(var.lookups) == 1 else None
+
+
+def _resolve(expression: template.base.FilterExpression, name: str | None, context: template.Context):
+    """`expression.resolve(context)`; for a bare name holding a plain value, the value read directly (what
+    Django's lookup would give: a missing or callable value goes through Django's own resolution)."""
+    if name is not None:
+        value = context.get(name, _MISSING)
+        if value is not _MISSING and not callable(value):
+            return value
+    return expression.resolve(context)
+
+
 class SlotNode(template.Node):
     """`{% slot value %}`: inside a fragment (also in a template it includes), filled on every use;
     elsewhere, the same as `{{ value }}`."""
@@ -90,6 +112,7 @@ class FragmentNode(template.Node):
     def __init__(self, nodelist: template.NodeList, inputs: dict[str, template.base.FilterExpression]) -> None:
         self.nodelist = nodelist
         self.inputs = inputs
+        self._inputs = tuple((name, expression, _plain_name(expression)) for name, expression in inputs.items())
         self._copies: dict[tuple, tuple[list[str], list]] = {}
         self._generation = _generation
 
@@ -103,11 +126,12 @@ class FragmentNode(template.Node):
         )
         own.template = context.template
         parts = _SLOT_SPLIT.split(str(self.nodelist.render(own)))
-        # [text, slot, text, slot, ..., text]: the texts, and the expression of each slot between them.
-        return parts[0::2], [met[int(index)] for index in parts[1::2]]
+        # [text, slot, text, slot, ..., text]: the texts, and the expression of each slot between them (with
+        # its bare name, see _resolve()).
+        return parts[0::2], [(met[int(index)], _plain_name(met[int(index)])) for index in parts[1::2]]
 
     def render(self, context: template.Context) -> str:
-        values = {name: expression.resolve(context) for name, expression in self.inputs.items()}
+        values = {name: _resolve(expression, plain, context) for name, expression, plain in self._inputs}
         for name, value in values.items():
             if not isinstance(value, _ALLOWED_INPUT_TYPES):
                 raise template.TemplateSyntaxError(
@@ -128,10 +152,12 @@ class FragmentNode(template.Node):
             # Filled from the page's own context (a slot met twice, as in a loop, is resolved once).
             filled: dict[int, str] = {}
             pieces = [texts[0]]
-            for expression, text in zip(slots, texts[1:], strict=True):
+            for (expression, plain), text in zip(slots, texts[1:], strict=True):
                 value = filled.get(id(expression))
                 if value is None:
-                    value = filled[id(expression)] = render_value_in_context(expression.resolve(context), context)
+                    value = filled[id(expression)] = render_value_in_context(
+                        _resolve(expression, plain, context), context
+                    )
                 pieces.append(value)
                 pieces.append(text)
             html = "".join(pieces)

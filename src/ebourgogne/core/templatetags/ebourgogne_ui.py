@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import html
+
 from django import template
 from django.core.signals import setting_changed
 from django.urls import NoReverseMatch, get_script_prefix, get_urlconf, reverse
-from django.utils.html import escape, format_html
+from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language, gettext
 
@@ -67,8 +69,9 @@ def has_required_fields(form) -> bool:
 # --- The person's organisations (header switcher, account page), written in Python: they are drawn on
 # every signed-in page, where a template loop with its lookups cost several times more. ---------------
 
-# Per language: role code -> name, kind code -> name. Per URL prefix and URLconf: slug -> page address.
-_labels: dict[str, tuple[dict[str, str], dict[str, str]]] = {}
+# Per language: role code -> name, kind code -> name, the switcher's two labels (escaped). Per URL prefix and
+# URLconf: slug -> page address.
+_labels: dict[str, tuple[dict[str, str], dict[str, str], str, str]] = {}
 _organisation_urls: dict[tuple, str] = {}
 MAX_CACHED_URLS = 10_000
 
@@ -81,7 +84,7 @@ def _forget(**kwargs) -> None:
 setting_changed.connect(_forget, dispatch_uid="ebourgogne_ui_labels_settings_changed")
 
 
-def _labels_now() -> tuple[dict[str, str], dict[str, str]]:
+def _labels_now() -> tuple[dict[str, str], dict[str, str], str, str]:
     language = get_language()
     found = _labels.get(language)
     if found is None:
@@ -90,12 +93,24 @@ def _labels_now() -> tuple[dict[str, str], dict[str, str]]:
         found = _labels[language] = (
             {code: str(label) for code, label in Role.choices},
             {code: str(label) for code, label in OrganisationKind.choices},
+            _escape(gettext("Organisation en cours :")),
+            _escape(gettext("Mes organisations")),
         )
     return found
 
 
-def _organisation_url(slug: str) -> str:
-    key = (slug, get_script_prefix(), get_urlconf())
+def _escape(value) -> str:
+    """`django.utils.html.escape(value)` for a plain value (what it calls, without its lazy-string wrapper)."""
+    return html.escape(str(value))
+
+
+def _organisation_url(slug: str, prefix: str | None = None, urlconf=None) -> str:
+    """The address of the organisation's page (`prefix` and `urlconf`, when given, are the current ones)."""
+    key = (
+        slug,
+        prefix if prefix is not None else get_script_prefix(),
+        urlconf if prefix is not None else get_urlconf(),
+    )
     found = _organisation_urls.get(key)
     if found is None:
         try:
@@ -109,7 +124,7 @@ def _organisation_url(slug: str) -> str:
 
 
 def _roles_text(roles, role_names: dict[str, str]) -> str:
-    return escape(", ".join(role_names.get(role, role) for role in roles))
+    return _escape(", ".join(role_names.get(role, role) for role in roles))
 
 
 @register.filter
@@ -122,18 +137,17 @@ def organisation_switcher(request) -> str:
     organisations = current.organisations(request)
     if not organisations:
         return ""
-    role_names, _kinds = _labels_now()
+    role_names, _kinds, current_label, mine_label = _labels_now()
     here = getattr(request, "organisation", None)
     if here is not None:
-        summary = (
-            f'<span class="visually-hidden">{escape(gettext("Organisation en cours :"))}</span> {escape(here.name)}'
-        )
+        summary = f'<span class="visually-hidden">{current_label}</span> {_escape(here.name)}'
     else:
-        summary = escape(gettext("Mes organisations"))
+        summary = mine_label
+    prefix, urlconf = get_script_prefix(), get_urlconf()
     items = "\n".join(
-        f'<li><a href="{escape(_organisation_url(organisation.slug))}"'
+        f'<li><a href="{_escape(_organisation_url(organisation.slug, prefix, urlconf))}"'
         f"{' aria-current="page"' if here is not None and here.pk == organisation.pk else ''}>"
-        f'{escape(organisation.name)} <span class="org-role">{_roles_text(roles, role_names)}</span></a></li>'
+        f'{_escape(organisation.name)} <span class="org-role">{_roles_text(roles, role_names)}</span></a></li>'
         for organisation, roles in organisations
     )
     return mark_safe(  # noqa: S308 - every value above is escaped
@@ -144,11 +158,13 @@ def organisation_switcher(request) -> str:
 @register.filter
 def organisation_rows(organisations) -> str:
     """The rows of the account page's table of organisations: name (linked), type, roles."""
-    role_names, kind_names = _labels_now()
+    role_names, kind_names, _current, _mine = _labels_now()
+    prefix, urlconf = get_script_prefix(), get_urlconf()
     return mark_safe(  # noqa: S308 - every value is escaped
         "\n".join(
-            f'<tr><th scope="row"><a href="{escape(_organisation_url(organisation.slug))}">{escape(organisation.name)}</a></th>'
-            f"<td>{escape(kind_names.get(organisation.kind, organisation.kind))}</td>"
+            f'<tr><th scope="row"><a href="{_escape(_organisation_url(organisation.slug, prefix, urlconf))}">'
+            f"{_escape(organisation.name)}</a></th>"
+            f"<td>{_escape(kind_names.get(organisation.kind, organisation.kind))}</td>"
             f"<td>{_roles_text(roles, role_names)}</td></tr>"
             for organisation, roles in organisations or ()
         )

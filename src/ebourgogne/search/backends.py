@@ -59,6 +59,8 @@ class Match:
     params_source: tuple
     params_where: tuple
     complete: bool = False  # a window that holds every match (fewer matches than the window)
+    # The FROM clause for the count (same parameters, same rows, no relevance computed), or "" for `source`.
+    count_source: str = ""
 
 
 # PostgreSQL: lexemes added to each document besides its words, without positions (so ts_rank, which
@@ -254,15 +256,17 @@ class SqliteBackend:
         # bm25: lower is better; the title weighs more than the object, the object more than the rest.
         # With a window, FTS5 walks its matches from the highest rowid and scores only `window` of them.
         limit = f" ORDER BY rowid DESC LIMIT {int(window)}" if window else ""
+        matches = f"FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s{limit}) AS m "  # noqa: S608
+        join = f"CROSS JOIN {T_ENTRY} e ON e.consultation_id = m.fts_id"
         return Match(
-            source=(
-                f"(SELECT rowid AS fts_id, bm25({FTS_TABLE}, 10.0, 4.0, 1.0) AS fts_rank FROM {FTS_TABLE} "  # noqa: S608
-                f"WHERE {FTS_TABLE} MATCH %s{limit}) AS m CROSS JOIN {T_ENTRY} e ON e.consultation_id = m.fts_id"
-            ),
+            source=f"(SELECT rowid AS fts_id, bm25({FTS_TABLE}, 10.0, 4.0, 1.0) AS fts_rank {matches}{join}",
             where="",
             rank="m.fts_rank ASC",
             params_source=(self._expression(words),),
             params_where=(),
+            # bm25 costs every match of each word once per statement (its IDF: how many rows hold the word,
+            # counted over the whole table): the count, which does not rank, goes without it.
+            count_source=f"(SELECT rowid AS fts_id {matches}{join}",
         )
 
 

@@ -209,11 +209,13 @@ def _sql(
     params: list = []
     rank = ""
     complete = False
+    count_source = ""
     words = text.query_words(criteria.q)
     if words:
         match = backend().match(words, window=window)
         complete = match.complete
         source = match.source
+        count_source = match.count_source
         source_params += match.params_source
         if match.where:
             where.append(match.where)
@@ -259,10 +261,28 @@ def _sql(
         where.append("e.estimated_value <= %s")
         params.append(criteria.value_max if decimal else float(criteria.value_max))
 
-    sql = f"FROM {source}"
-    if where:
-        sql += " WHERE " + " AND ".join(f"({condition})" for condition in where)
-    return sql, [*source_params, *params], rank, words, complete
+    conditions = " WHERE " + " AND ".join(f"({condition})" for condition in where) if where else ""
+    return From(
+        f"FROM {source}{conditions}",
+        f"FROM {count_source or source}{conditions}",
+        [*source_params, *params],
+        rank,
+        words,
+        complete,
+    )
+
+
+@dataclass(frozen=True)
+class From:
+    """FROM ... WHERE ... of a search: `sql` for the page, `count_sql` for its count (the same rows
+    without the relevance, when the backend can leave it out), and their parameters."""
+
+    sql: str
+    count_sql: str
+    params: list
+    rank: str
+    words: list[str]
+    complete: bool
 
 
 _ORDER = {
@@ -324,7 +344,8 @@ def _count_walking(criteria: Criteria, now: dt.datetime, order: str, by_index_or
     them, which costs far more than reading a few thousand rows in order as the page did."""
     if connection.vendor != "postgresql":
         return None
-    from_where, params, *_ = _sql(replace(criteria, cpv=""), now, ranked=False, by_index_order=by_index_order)
+    found = _sql(replace(criteria, cpv=""), now, ranked=False, by_index_order=by_index_order)
+    from_where, params = found.count_sql, found.params
     condition, values = backend().cpv_condition(cpv_prefix(criteria.cpv))
     # The walk stops at the 201st match (the outer LIMIT), or at the budget's last row (kept as a marker).
     walked = f"SELECT ({condition}) AS hit {from_where} ORDER BY {order} LIMIT %s"
@@ -351,15 +372,20 @@ def search(criteria: Criteria, *, page: int = 1, per_page: int = PER_PAGE, count
     total: int | None = None
     by_index_order = sort in (Sort.PUBLISHED, Sort.VALUE)
     if words:  # the window first; with 200 results or fewer in it, every match (see the module's docstring)
-        from_where, params, rank, words, complete = _sql(
-            criteria, now, ranked=ranked, window=WINDOW, by_index_order=by_index_order
-        )
-        total = _count(from_where, params)
-        if total <= COUNT_CAP and not complete:  # the window did not hold every match: search them all
+        found = _sql(criteria, now, ranked=ranked, window=WINDOW, by_index_order=by_index_order)
+        total = _count(found.count_sql, found.params)
+        if total <= COUNT_CAP and not found.complete:  # the window did not hold every match: search them all
             total = None
-            from_where, params, rank, words, _ = _sql(criteria, now, ranked=ranked, by_index_order=by_index_order)
+            found = _sql(criteria, now, ranked=ranked, by_index_order=by_index_order)
     else:
-        from_where, params, rank, words, _ = _sql(criteria, now, ranked=ranked, by_index_order=by_index_order)
+        found = _sql(criteria, now, ranked=ranked, by_index_order=by_index_order)
+    # Sorted otherwise than by relevance, the page does not compute it either.
+    from_where, params, rank, words = (
+        found.sql if found.rank else found.count_sql,
+        found.params,
+        found.rank,
+        found.words,
+    )
     if sort == Sort.VALUE:
         order = _ORDER_VALUE[connection.vendor]
     elif rank:
@@ -380,7 +406,7 @@ def search(criteria: Criteria, *, page: int = 1, per_page: int = PER_PAGE, count
             if criteria.cpv and not words:
                 total = _count_walking(criteria, now, order, by_index_order)
             if total is None:
-                total = _count(from_where, params)
+                total = _count(found.count_sql, params)
     return Page(results=results, number=page, count=total, per_page=per_page, sort=sort, words=words, more=more)
 
 

@@ -227,6 +227,24 @@ def test_common_words_are_searched_among_recent_matches_without_losing_selective
     assert ids(Criteria(q="voirie", department="89")) == [old.pk]
 
 
+def test_keyword_search_sorted_by_deadline_keeps_the_window_and_its_order(monkeypatch):
+    """Sorted by deadline, a keyword search computes no relevance (SQLite: no bm25 in the page nor the
+    count): the same window of recent matches, in deadline order, with the same capped count."""
+    from ebourgogne.search import selectors
+
+    monkeypatch.setattr(selectors, "WINDOW", 5)
+    monkeypatch.setattr(selectors, "COUNT_CAP", 3)
+    now = clock.now()
+    made = [published(title=f"Voirie {n}", bids_deadline=now + dt.timedelta(days=10 - n)) for n in range(8)]
+    page = search(Criteria(q="voirie", sort=Sort.DEADLINE), per_page=20)
+    assert page.count_capped and page.sort == Sort.DEADLINE
+    assert [result.id for result in page.results] == [c.pk for c in reversed(made[-5:])]
+    second = search(Criteria(q="voirie", sort=Sort.DEADLINE), page=2, per_page=2)
+    assert second.count_capped and [result.id for result in second.results] == [made[-3].pk, made[-4].pk]
+    ranked = search(Criteria(q="voirie"), page=2, per_page=2)
+    assert ranked.count_capped and len(ranked.results) == 2
+
+
 @pytest.mark.parametrize("buckets", [1, 2, 8])
 def test_recent_matches_are_found_across_id_blocks(monkeypatch, buckets):
     """PostgreSQL finds the window's matches block of ids by block (then the rest at once): with blocks

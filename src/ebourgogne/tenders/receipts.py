@@ -7,11 +7,15 @@ late flag, kind), serialises it as canonical JSON (sorted keys, UTF-8, no spaces
 payload's SHA-256 with the RFC 3161 authority (`ebourgogne.timestamping`).
 
 No deposit is lost because of a timestamp authority:
-- the embedded authority signs in-process, inside the transaction (a few milliseconds);
+- the embedded authority signs in-process, inside the transaction (a few milliseconds), except for the
+  deposit (`after_commit=True`): there the token is signed right after the commit, in the same request,
+  so that the consultation's lock (which numbers the bids) is not held while signing;
 - an external authority (EBOURGOGNE_TSA_URL) is asked right after the commit, outside the deposit's
-  locks, with a short timeout. If it fails, the receipt stays valid without its token
-  (`timestamp_pending` in the JSON, a line in the PDF), a task asks again with growing delays, and the
-  periodic job `timestamping.stamp_pending_receipts` sweeps any receipt still without a token.
+  locks, with a short timeout.
+If the token could not be stored (the authority failed, or the process died between the commit and the
+signature), the receipt stays valid without its token (`timestamp_pending` in the JSON, a line in the
+PDF), a task asks again with growing delays, the receipt's mail asks once more, and the periodic job
+`timestamping.stamp_pending_receipts` sweeps any receipt still without a token (`stamp_pending`).
 
 The receipt is e-mailed, with its PDF, to the depositor (in their language) and to the company's contact
 address, after the commit (task `send_receipt_mail`, retried when the mail server fails).
@@ -60,9 +64,16 @@ def receipt_number(bid: Bid) -> str:
     return f"EB-{bid.consultation_id}-{bid.number}"
 
 
-def build_payload(bid: Bid) -> dict[str, Any]:
-    """The receipt's content. Its texts are fixed (French), never translated: they are signed."""
+def build_payload(bid: Bid, *, lots: list[Any] | None = None, files: list[Any] | None = None) -> dict[str, Any]:
+    """The receipt's content. Its texts are fixed (French), never translated: they are signed.
+
+    `lots` and `files`: the bid's lots and files when the caller has already read them (the deposit, to
+    keep its lock short); read here otherwise."""
     consultation = bid.consultation
+    if lots is None:
+        lots = list(bid.lots.all())
+    if files is None:
+        files = list(bid.files.all())
     key = getattr(consultation, "opening_key", None)
     depositor = bid.deposited_by
     return {
@@ -86,7 +97,7 @@ def build_payload(bid: Bid) -> dict[str, Any]:
             "title": consultation.title,
             "bids_deadline": _utc(consultation.bids_deadline),
         },
-        "lots": [{"number": lot.number, "title": lot.title} for lot in bid.lots.order_by("number")],
+        "lots": [{"number": lot.number, "title": lot.title} for lot in sorted(lots, key=lambda lot: lot.number)],
         "upload_started_at": _utc(bid.upload_started_at),
         "deposited_at": _utc(bid.deposited_at),
         "late": bid.is_late,
@@ -101,15 +112,21 @@ def build_payload(bid: Bid) -> dict[str, Any]:
                 "size": f.size,
                 "sha256": f.sha256,
             }
-            for f in bid.files.order_by("envelope", "id")
+            for f in sorted(files, key=lambda f: (f.envelope, f.pk))
         ],
     }
 
 
-def issue_receipt(bid: Bid) -> Receipt:
+def issue_receipt(
+    bid: Bid, *, after_commit: bool = False, lots: list[Any] | None = None, files: list[Any] | None = None
+) -> Receipt:
     """Create the receipt of a bid just deposited (inside the deposit's transaction), timestamp it, and
-    send it by e-mail after the commit."""
-    payload = canonical(build_payload(bid))
+    send it by e-mail after the commit.
+
+    `after_commit`: the embedded authority too signs right after the commit (the deposit: its locks are
+    not held while signing). The returned receipt then has no token yet; it is stored by the time the
+    outermost transaction has committed, or else the receipt is pending and `stamp_pending` repairs it."""
+    payload = canonical(build_payload(bid, lots=lots, files=files))
     digest = hashlib.sha256(payload)
     receipt = Receipt.objects.create(
         bid=bid,
@@ -124,10 +141,10 @@ def issue_receipt(bid: Bid) -> Receipt:
     except Exception:  # a misconfigured authority (unreadable files...) must not cost the deposit
         logger.exception("Receipt %s: the timestamp authority could not be loaded", receipt.number)
         authority = None
-    if isinstance(authority, tsa.EmbeddedAuthority):
+    if isinstance(authority, tsa.EmbeddedAuthority) and not after_commit:
         _store_token(receipt, authority)
     else:
-        # Never hold the deposit's locks while waiting for a remote server: ask after the commit.
+        # Never hold the deposit's locks while signing, nor while waiting for a remote server: after the commit.
         receipt_id = receipt.pk
         transaction.on_commit(lambda: _quietly(stamp_now_or_later, receipt_id))
     for address, language in mail_recipients(bid):

@@ -12,7 +12,9 @@
 - `bid_deposit`: every file complete; each is flushed to disk, then the deposit time is read from the
   clock, the bid numbered (the consultation row locked), earlier in-time deposits of the same company for
   the same lots and kind superseded, and the receipt issued, all in one transaction: either the bid is
-  deposited with its receipt, or nothing is.
+  deposited with its receipt, or nothing is. The receipt's RFC 3161 token is signed right after the
+  commit, outside the consultation's lock (tenders.receipts: a receipt left without its token, the
+  process having died in between, is stamped later by `stamp_pending`).
 
 Late (R2151-5, DAJ guidance): what counts is the end of the upload, i.e. the deposit time, to the
 second: `deposited_at >= bids_deadline` is late. A late bid is kept sealed and never opened.
@@ -472,7 +474,8 @@ def _write_chunk(handle, bid_file, offset, stream, length, expected_digest, acti
         uploads.forget_hash(fresh.pk)
     elif running is not None:
         uploads.remember_hash(fresh.pk, new, handle.fileno(), running)
-    fresh.refresh_from_db()
+    for name, value in fields.items():  # what the update above stored (no reading it back)
+        setattr(fresh, name, value)
     return fresh
 
 
@@ -513,6 +516,11 @@ def _header_pending(handle: Any, received: int) -> bool:
 # --- Deposit -----------------------------------------------------------------------------------------
 
 
+def _lots_of(bid: Bid) -> list[Lot]:
+    with scopes_disabled():
+        return list(bid.lots.all())
+
+
 def _lot_set(bid: Bid) -> frozenset[int]:
     with scopes_disabled():
         return frozenset(bid.lots.values_list("pk", flat=True))
@@ -547,18 +555,26 @@ def bid_deposit(
                 code="file_damaged",
             )
         uploads.fsync_path(path)  # the last byte is on disk before the deposit time is read
+    # Read before the lock what the lock does not protect (a draft's lots do not change; the files are
+    # read again under the lock), so that the consultation's lock is held for as few queries as possible.
+    lots = _lots_of(bid)
     with transaction.atomic(), scopes_disabled():
-        consultation = Consultation.objects.select_for_update(no_key=True).get(pk=bid.consultation_id)
+        consultation = (
+            Consultation.objects.select_for_update(no_key=True, of=("self",))
+            .select_related("organisation", "opening_key")
+            .get(pk=bid.consultation_id)
+        )
         _check_accepting(consultation)
         locked = Bid.objects.select_for_update().get(pk=bid.pk)
         _draft(locked)
-        if BidFile.objects.filter(bid=locked).exclude(state=FileState.COMPLETE).exists() or BidFile.objects.filter(
-            bid=locked
-        ).count() != len(files):
+        current = list(BidFile.objects.filter(bid=locked))
+        if {(f.pk, f.state, f.sha256) for f in current} != {(f.pk, FileState.COMPLETE, f.sha256) for f in files}:
             raise TenderError(
                 _("Les fichiers du pli ont changé pendant le dépôt : vérifiez-les et recommencez."),
                 code="files_changed",
             )
+        locked.consultation = consultation
+        locked.company = company
         now = clock.now()
         late = consultation.bids_deadline is None or now >= consultation.bids_deadline
         highest = Bid.objects.filter(consultation=consultation).aggregate(n=Max("number"))["n"] or 0
@@ -577,7 +593,7 @@ def bid_deposit(
             ) from None
         superseded: list[int] = []
         if not late:
-            lots = _lot_set(locked)
+            lot_set = frozenset(lot.pk for lot in lots)
             earlier = Bid.objects.filter(
                 consultation=consultation,
                 company=company,
@@ -586,10 +602,12 @@ def bid_deposit(
                 is_late=False,
                 superseded_by__isnull=True,
             ).exclude(pk=locked.pk)
-            superseded = [other.pk for other in earlier if _lot_set(other) == lots]
+            superseded = [other.pk for other in earlier if _lot_set(other) == lot_set]
             if superseded:
                 Bid.objects.filter(pk__in=superseded).update(superseded_by=locked)
-        receipt = issue_receipt(locked)
+        # The RFC 3161 token is signed right after the commit, outside this lock (issue_receipt): a
+        # deposit whose process dies in between keeps its receipt, pending, stamped by `stamp_pending`.
+        receipt = issue_receipt(locked, after_commit=True, lots=lots, files=current)
         log_event(
             action="tenders.bid.deposited",
             actor=acting_user,

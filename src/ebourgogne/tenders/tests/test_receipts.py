@@ -217,3 +217,49 @@ def test_a_broken_embedded_authority_loses_no_deposit(company, company_member, c
     finally:
         monkeypatch.undo()
         tsa.reset_authority()
+
+
+# -- The deposit: the token is signed right after the commit, outside the consultation's lock --------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_deposit_has_its_token_when_answered_and_a_missed_token_is_repaired(
+    client, buyer, company, company_member, monkeypatch
+):
+    from ebourgogne.tenders.models import Bid, BidState
+    from ebourgogne.tenders.tests.support import announce, create_bid, deposit, open_consultation, sealed, upload
+
+    consultation, recipient = open_consultation(buyer)
+    sign_in(client, company_member)
+
+    def uploaded(seed: int) -> int:
+        bid = create_bid(client, company.slug, consultation.pk)
+        data = sealed(recipient, 2000, seed)
+        upload(client, announce(client, company.slug, bid["id"], len(data))["url"], data, chunk=4096)
+        return bid["id"]
+
+    # Real commits: the answer to the deposit already carries the token, which covers the receipt's digest.
+    answer = deposit(client, company.slug, uploaded(1))
+    assert answer.status_code == 201, answer.content
+    document = answer.json()
+    token = base64.b64decode(document["timestamp_token"])
+    assert tsa.verify(token, bytes.fromhex(document["digest"])).time is not None
+
+    # The process dies between the commit and the signature: the bid stays deposited with its receipt,
+    # pending (never a bid without receipt), and the periodic sweep stamps it.
+    monkeypatch.setattr(receipts, "stamp_now_or_later", lambda receipt_id: None)
+    second = uploaded(2)
+    answer = deposit(client, company.slug, second)
+    assert answer.status_code == 201, answer.content
+    assert answer.json()["timestamp_token"] is None
+    with scopes_disabled():
+        assert Bid.objects.get(pk=second).state == BidState.DEPOSITED
+        receipt = Receipt.objects.get(bid_id=second)
+    assert receipt.timestamp_token is None
+    assert receipts.receipt_document(receipt)["timestamp_pending"] is True
+    assert receipts.stamp_pending() == 1
+    receipt.refresh_from_db()
+    verified = tsa.verify(bytes(receipt.timestamp_token), bytes.fromhex(receipt.digest))
+    assert verified.time >= receipt.bid.deposited_at.replace(microsecond=0)
+    with scopes_disabled():
+        assert Receipt.objects.filter(timestamp_token__isnull=True).count() == 0

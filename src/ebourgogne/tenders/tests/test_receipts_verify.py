@@ -185,7 +185,9 @@ def test_openssl_refuses_a_token_for_another_digest(deposited, tmp_path):
 # -- End to end, through the deposit API ----------------------------------------------------------
 
 
-def test_a_bid_deposited_through_the_api_has_a_receipt_that_verifies(client, buyer, company, company_member, tmp_path):
+def test_a_bid_deposited_through_the_api_has_a_receipt_that_verifies(
+    client, buyer, company, company_member, tmp_path, django_capture_on_commit_callbacks
+):
     from ebourgogne.tenders.tests.support import announce, create_bid, deposit, open_consultation, sealed, upload
     from ebourgogne.testing.factories import sign_in
 
@@ -195,7 +197,10 @@ def test_a_bid_deposited_through_the_api_has_a_receipt_that_verifies(client, buy
     data = sealed(recipient, 50_000, seed=7)
     announced = announce(client, company.slug, bid["id"], len(data))
     upload(client, announced["url"], data, chunk=16_384)
-    response = deposit(client, company.slug, bid["id"])
+    # The token is signed once the deposit has committed (the test's transaction never commits: run the
+    # deposit's after-commit work as the commit would).
+    with django_capture_on_commit_callbacks(execute=True):
+        response = deposit(client, company.slug, bid["id"])
     assert response.status_code == 201, response.content
     fetched = client.get(f"/api/v1/companies/{company.slug}/bids/{bid['id']}/receipt")
     assert fetched.status_code == 200

@@ -168,6 +168,19 @@ def _rss_kb(pid: int) -> int:
     return 0
 
 
+def _cpu_seconds(root: int) -> float:
+    """CPU time (user + system) used so far by a process tree: the server's own work, whatever the load."""
+    ticks = 0
+    for pid in _descendants(root):
+        try:
+            with open(f"/proc/{pid}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+        except (OSError, IndexError, ValueError):
+            continue
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 class RssSampler:
     """Peak of the summed VmRSS of a process tree (the gunicorn master and its workers), every 50 ms."""
 
@@ -208,6 +221,7 @@ class Outcome:
     chunks: int = 0
     retries: int = 0
     statuses: dict[int, int] = field(default_factory=dict)
+    seconds: dict[str, list[float]] = field(default_factory=dict)  # wall time of each call, by kind
 
 
 class Source:
@@ -228,8 +242,18 @@ class Source:
 RETRIES = 120  # answers 503 "busy" (Retry-After) followed before a bidder gives up
 
 
-def _call(connection: http.client.HTTPConnection, method: str, path: str, body, headers: dict, outcome: Outcome):
+def _call(
+    connection: http.client.HTTPConnection, method: str, path: str, body, headers: dict, outcome: Outcome, kind: str
+):
     """One protocol call; a 503 "busy" answer is retried after its Retry-After, as the protocol asks."""
+    started = time.perf_counter()
+    try:
+        return _call_retrying(connection, method, path, body, headers, outcome)
+    finally:
+        outcome.seconds.setdefault(kind, []).append(time.perf_counter() - started)
+
+
+def _call_retrying(connection: http.client.HTTPConnection, method: str, path: str, body, headers: dict, outcome):
     for _attempt in range(RETRIES):
         connection.request(method, path, body=body, headers=headers)
         response = connection.getresponse()
@@ -251,13 +275,21 @@ def bidder(port: int, consultation: int, org: str, token: str, source: Source, s
     try:
         base = f"/api/v1/companies/{org}"
         status, body = _call(
-            connection, "POST", f"{base}/bids", json.dumps({"consultation": consultation}), json_headers, outcome
+            connection,
+            "POST",
+            f"{base}/bids",
+            json.dumps({"consultation": consultation}),
+            json_headers,
+            outcome,
+            "create",
         )
         if status != 201:
             raise RuntimeError(f"create: {status} {body[:200]!r}")
         bid = json.loads(body)["id"]
         announce = json.dumps({"envelope": "offer", "name": "offre.pdf", "size": source.size})
-        status, body = _call(connection, "POST", f"{base}/bids/{bid}/files", announce, json_headers, outcome)
+        status, body = _call(
+            connection, "POST", f"{base}/bids/{bid}/files", announce, json_headers, outcome, "announce"
+        )
         if status != 201:
             raise RuntimeError(f"announce: {status} {body[:200]!r}")
         announced = json.loads(body)
@@ -266,7 +298,7 @@ def bidder(port: int, consultation: int, org: str, token: str, source: Source, s
         while offset < source.size:
             data = source.chunk(offset, min(chunk_size, source.size - offset))
             headers = {**auth, "Upload-Offset": str(offset), "Content-Type": "application/offset+octet-stream"}
-            status, body = _call(connection, "PATCH", url, data, headers, outcome)
+            status, body = _call(connection, "PATCH", url, data, headers, outcome, "chunk")
             if status == 409:  # resume where the server says (the protocol's answer to a lost chunk)
                 offset = json.loads(body).get("offset", offset)
                 outcome.bytes_sent = offset  # one file per bidder: what the server holds
@@ -276,7 +308,7 @@ def bidder(port: int, consultation: int, org: str, token: str, source: Source, s
             offset += len(data)
             outcome.bytes_sent = offset
             outcome.chunks += 1
-        status, body = _call(connection, "POST", f"{base}/bids/{bid}/deposit", "{}", json_headers, outcome)
+        status, body = _call(connection, "POST", f"{base}/bids/{bid}/deposit", "{}", json_headers, outcome, "deposit")
         if status != 201:
             raise RuntimeError(f"deposit: {status} {body[:200]!r}")
         outcome.ok = True
@@ -301,17 +333,29 @@ def rush(port: int, consultation: int, bidders: list[dict], source: Source, serv
     with RssSampler(server_pid) as memory:
         time.sleep(0.5)  # baseline sample, every thread waiting at the start line
         baseline_kb = memory.peak_kb
+        cpu_before = _cpu_seconds(server_pid)
         started = time.perf_counter()
         start.set()
         for thread in threads:
             thread.join()
         seconds = time.perf_counter() - started
+        server_cpu = _cpu_seconds(server_pid) - cpu_before
     sent = sum(o.bytes_sent for o in outcomes)
     failures = [o.error for o in outcomes if not o.ok]
     statuses: dict[str, int] = {}
     for outcome in outcomes:
         for code, count in outcome.statuses.items():
             statuses[str(code)] = statuses.get(str(code), 0) + count
+    calls: dict[str, dict[str, float]] = {}
+    for kind in ("create", "announce", "chunk", "deposit"):
+        times = sorted(t for outcome in outcomes for t in outcome.seconds.get(kind, []))
+        if times:
+            calls[kind] = {
+                "count": len(times),
+                "mean_s": round(statistics.mean(times), 3),
+                "p95_s": round(times[int(0.95 * (len(times) - 1))], 3),
+                "max_s": round(times[-1], 3),
+            }
     return {
         "bidders": len(bidders),
         "file_mb": round(source.size / MB, 2),
@@ -319,6 +363,11 @@ def rush(port: int, consultation: int, bidders: list[dict], source: Source, serv
         "seconds": round(seconds, 3),
         "bytes": sent,
         "ingest_mb_s": round(sent / seconds / 1e6, 1),
+        # The server's processes' CPU time (user + system) during the rush: comparable between runs on a
+        # shared machine, where the wall time depends on the others' load.
+        "server_cpu_s": round(server_cpu, 2),
+        "server_cpu_s_per_gb": round(server_cpu / (sent / 1e9), 2) if sent else None,
+        "calls": calls,
         "deposits_ok": len(bidders) - len(failures),
         "failures": len(failures),
         "failure_examples": failures[:5],
@@ -410,7 +459,10 @@ def run(quick: bool, **overrides) -> dict:
                 bidders = bidders[plan["warmup"] :]
                 log(f"rush: {plan['bidders']} bidders × {plan['file_mb']} MB…")
                 main = rush(port, prepared["consultation"], bidders[: plan["bidders"]], small, server.pid)
-                log(f"rush: {main['ingest_mb_s']} MB/s, {main['failures']} failures, peak RSS {main['rss_peak_mb']} MB")
+                log(
+                    f"rush: {main['ingest_mb_s']} MB/s, {main['failures']} failures, peak RSS {main['rss_peak_mb']} MB, "
+                    f"server CPU {main['server_cpu_s']} s ({main['server_cpu_s_per_gb']} s/GB); calls {main['calls']}"
+                )
                 rest = bidders[plan["bidders"] :]
                 k = plan["large_bidders"]
                 small_k = rush(port, prepared["consultation"], rest[:k], small, server.pid)

@@ -54,6 +54,22 @@ class ModificationForm(forms.Form):
         help_text=gettext_lazy("Nombre entier de mois, négatif pour une réduction ; 0 ou vide sinon."),
     )
     effective_on = _date_field(gettext_lazy("Prend effet le"))
+    new_holder_name = forms.CharField(
+        label=gettext_lazy("Nouveau titulaire (raison sociale) — uniquement pour R2194-6"),
+        max_length=255,
+        required=False,
+        help_text=gettext_lazy(
+            "Seulement pour une modification fondée sur R2194-6 (cession, fusion...) ; laissez vide sinon."
+        ),
+    )
+    new_holder_siret = forms.CharField(
+        label=gettext_lazy("SIRET du nouveau titulaire — uniquement pour R2194-6"),
+        max_length=20,
+        required=False,
+        help_text=gettext_lazy(
+            "14 chiffres ; les espaces sont acceptés. Vous pourrez aussi l'indiquer avant la signature."
+        ),
+    )
 
 
 class NewHolderForm(forms.Form):

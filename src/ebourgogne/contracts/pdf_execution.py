@@ -85,6 +85,17 @@ def modification_pdf(modification: Any, *, before: Any, after: Any, now: dt.date
                 (_("Prend effet le"), day(modification.effective_on)),
             ]
         )
+        if modification.new_holder_siret:
+            doc.heading(_("Nouveau titulaire"), level=2)
+            doc.key_values(
+                [
+                    (_("Raison sociale"), modification.new_holder_name),
+                    (_("SIRET"), modification.new_holder_siret),
+                ]
+            )
+            doc.paragraph(
+                _("À compter de la prise d'effet de la présente modification, le marché est exécuté par ce titulaire.")
+            )
         doc.heading(_("Incidence financière et sur la durée"), level=2)
         doc.table(
             [_("Élément"), _("Avant"), _("Variation"), _("Après")],

@@ -9,6 +9,11 @@ app_name = "contracts_execution"
 urlpatterns = [
     path("", views.overview, name="overview"),
     path("modifications/", views.modification_create, name="modification_create"),
+    path(
+        "modifications/<int:item_id>/nouveau-titulaire/",
+        views.modification_new_holder,
+        name="modification_new_holder",
+    ),
     path("bons-de-commande/", views.order_issue, name="order_issue"),
     path("sous-traitance/", views.subcontract_declare, name="subcontract_declare"),
     path("sous-traitance/<int:item_id>/decision/", views.subcontract_decide, name="subcontract_decide"),

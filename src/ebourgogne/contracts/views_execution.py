@@ -24,10 +24,11 @@ from django.views.decorators.http import require_GET, require_POST
 from ebourgogne.contracts import documents, execution
 from ebourgogne.contracts import execution_selectors as selectors
 from ebourgogne.contracts import forms_execution as forms
-from ebourgogne.contracts.models import ContractState, SubcontractState
+from ebourgogne.contracts.models import ChangeState, ContractState, LegalGround, SubcontractState
 from ebourgogne.core.access import organisation_view
 from ebourgogne.core.errors import DomainError
 from ebourgogne.organisations.roles import roles_grant
+from ebourgogne.organisations.services import InvalidData
 
 ERROR_STATUS = {"not_found": 404, "forbidden": 403}
 KINDS = {
@@ -335,6 +336,7 @@ def _act_page(
     sign_form: Any = None,
     decision_form: Any = None,
     change_form: Any = None,
+    new_holder_form: Any = None,
     error: str = "",
     status: int = 200,
 ) -> HttpResponse:
@@ -359,6 +361,20 @@ def _act_page(
     if may_sign and sign_form is None:
         sign_form = forms.SignForm(certificates=certificates, auto_id="sign_%s")
     is_subcontract = KINDS[kind] == "subcontract"
+    may_set_holder = bool(
+        not holder
+        and can["manage"]
+        and KINDS[kind] == "modification"
+        and item.legal_ground == LegalGround.NEW_HOLDER
+        and item.state == ChangeState.DRAFT
+        and not (document is not None and (document.buyer_signed_at or document.holder_signed_at))
+        and contract.state == ContractState.NOTIFIED
+    )
+    if may_set_holder and new_holder_form is None:
+        new_holder_form = forms.NewHolderForm(
+            initial={"new_holder_name": item.new_holder_name, "new_holder_siret": item.new_holder_siret},
+            auto_id="new_holder_%s",
+        )
     context = {
         "title": _title(KINDS[kind], item),
         "organisation": organisation,
@@ -392,6 +408,8 @@ def _act_page(
         ),
         "change_form": change_form or forms.SubcontractChangeForm(auto_id="change_%s"),
         "changes": selectors.changes_of(item) if is_subcontract else [],
+        "may_set_holder": may_set_holder,
+        "new_holder_form": new_holder_form,
         "error": error,
         "urls": _urls(organisation, contract, holder=holder),
     }
@@ -484,6 +502,52 @@ def act_notify(request: HttpRequest, organisation: Any, contract_pk: int, kind: 
         )
     messages.success(request, _("L'acte est notifié au titulaire : la preuve d'envoi est conservée."))
     return redirect("contracts_execution:act", organisation.slug, contract.pk, kind, item.pk)
+
+
+@organisation_view("contracts.manage")
+@require_POST
+def modification_new_holder(request: HttpRequest, organisation: Any, contract_pk: int, item_id: int) -> HttpResponse:
+    """The new holder of a draft modification on the ground R2194-6 (cession, merger...): recorded and printed
+    on its PDF; a refusal shows the page again with the form and its errors."""
+    contract = _buyer_contract(organisation, contract_pk)
+    item = _item(contract, "avenant", item_id)
+    form = forms.NewHolderForm(request.POST, auto_id="new_holder_%s")
+    status = 400
+    if form.is_valid():
+        try:
+            result = execution.modification_new_holder(
+                acting_user=request.user, modification=item, request=request, **form.cleaned_data
+            )
+        except InvalidData as error:
+            forms.add_service_errors(form, error)
+            status = _status(error)
+        except DomainError as error:  # signed, notified, not found: the page without the form, and why
+            return _act_page(
+                request,
+                organisation,
+                contract,
+                "avenant",
+                _item(contract, "avenant", item_id),
+                error=_message(error),
+                status=_status(error),
+            )
+        else:
+            messages.success(
+                request,
+                _("Le nouveau titulaire est enregistré et figure sur le document de la modification.")
+                if result.new_holder_siret
+                else _("La modification n'indique plus de nouveau titulaire."),
+            )
+            return redirect("contracts_execution:act", organisation.slug, contract.pk, "avenant", item.pk)
+    return _act_page(
+        request,
+        organisation,
+        contract,
+        "avenant",
+        _item(contract, "avenant", item_id),
+        new_holder_form=form,
+        status=status,
+    )
 
 
 def _subcontract_form(

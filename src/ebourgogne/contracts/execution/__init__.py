@@ -71,6 +71,7 @@ from ebourgogne.contracts.execution.milestones import (
 from ebourgogne.contracts.execution.modifications import (
     current_terms,
     modification_create,
+    modification_new_holder,
 )
 from ebourgogne.contracts.execution.orders import (
     order_issue,
@@ -96,6 +97,7 @@ __all__ = [
     "milestone_done",
     "milestone_set",
     "modification_create",
+    "modification_new_holder",
     "modification_notify",
     "modification_sign",
     "order_issue",

@@ -9,8 +9,8 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
 
+from ebourgogne.contracts import documents, pdf_execution
 from ebourgogne.contracts import execution_selectors as selectors
-from ebourgogne.contracts import pdf_execution
 from ebourgogne.contracts.execution.common import (
     MANAGE,
     _audit,
@@ -34,7 +34,7 @@ from ebourgogne.contracts.models import (
     Modification,
 )
 from ebourgogne.core import clock
-from ebourgogne.core.errors import DomainError
+from ebourgogne.core.errors import DomainError, NotFound
 from ebourgogne.organisations.services import InvalidData
 
 HALF = Decimal("0.50")
@@ -62,9 +62,15 @@ def modification_create(
     amount_change: Any = 0,
     duration_change_months: Any = 0,
     effective_on: Any,
+    new_holder_name: Any = "",
+    new_holder_siret: Any = "",
     request: Any = None,
 ) -> Modification:
-    """Prepare modification n+1 of a notified contract and store its PDF (to be signed by both parties)."""
+    """Prepare modification n+1 of a notified contract and store its PDF (to be signed by both parties).
+
+    `new_holder_name` and `new_holder_siret`: the new holder of a modification on the ground R2194-6,
+    checked by `contracts.services.modification_set_new_holder` (the one rule) once the other fields
+    pass; a refusal stores nothing."""
     contract = _lock(contract)
     _require(acting_user, contract.organisation, MANAGE)
     _require_running(contract)
@@ -191,6 +197,9 @@ def modification_create(
             created_at=now,
             created_by=acting_user,
         )
+    if str(new_holder_name or "").strip() or str(new_holder_siret or "").strip():
+        modification = _set_new_holder(acting_user, modification, new_holder_name, new_holder_siret, request)
+        modification.contract = contract
     after = selectors.Terms(
         amount=before.amount + change,
         duration_months=before.duration_months + months,
@@ -223,7 +232,83 @@ def modification_create(
             "duration_change_months": months,
             "effective_on": effective.isoformat(),
             "amount_after": str(after.amount),
+            "new_holder_siret": modification.new_holder_siret,
         },
         request=request,
     )
     return modification
+
+
+def _set_new_holder(acting_user: Any, modification: Modification, name: Any, siret: Any, request: Any) -> Any:
+    from ebourgogne.contracts import services
+
+    return services.modification_set_new_holder(
+        acting_user=acting_user,
+        modification=modification,
+        name=str(name or ""),
+        siret=str(siret or ""),
+        request=request,
+    )
+
+
+@transaction.atomic
+def modification_new_holder(
+    *,
+    acting_user: Any,
+    modification: Modification,
+    new_holder_name: Any = "",
+    new_holder_siret: Any = "",
+    request: Any = None,
+) -> Modification:
+    """Record (or clear, both empty) the new holder of a draft modification on the ground R2194-6 and print it
+    on the modification's PDF, which is made again: only while nobody has signed it (a signed PDF never
+    changes). The checks: `contracts.services.modification_set_new_holder`; a refusal stores nothing."""
+    contract = _lock(modification.contract)
+    _require(acting_user, contract.organisation, MANAGE)
+    _require_running(contract)
+    with scopes_disabled():
+        current = Modification.objects.select_for_update().filter(pk=modification.pk, contract=contract).first()
+    if current is None:
+        raise NotFound(_("Modification introuvable."))
+    # The document locked too: a signature at the same time waits, then signs the PDF made here.
+    document = documents._lock(current.document) if current.document_id else None
+    if current.state != ChangeState.DRAFT or (
+        document is not None and (document.buyer_signed_at or document.holder_signed_at or document.notified_at)
+    ):
+        raise DomainError(
+            _("La modification est déjà signée ou notifiée : son titulaire ne peut plus changer."), code="signed"
+        )
+    current = _set_new_holder(acting_user, current, new_holder_name, new_holder_siret, request)
+    if document is not None:
+        before = selectors.terms(contract)
+        after = selectors.Terms(
+            amount=before.amount + current.amount_change,
+            duration_months=before.duration_months + current.duration_change_months,
+            initial_amount=before.initial_amount,
+            initial_duration_months=before.initial_duration_months,
+            modifications_amount=before.modifications_amount + current.amount_change,
+            ordered=before.ordered,
+            subcontracted=before.subcontracted,
+        )
+        current.contract = contract
+        _replace_unsigned(
+            document, contract, pdf_execution.modification_pdf(current, before=before, after=after, now=clock.now())
+        )
+    return current
+
+
+def _replace_unsigned(document: Any, contract: Contract, pdf: bytes) -> None:
+    """The new bytes of an act's PDF nobody has signed yet (the old file deleted once committed)."""
+    data = documents.check_pdf(pdf)
+    digest = documents.sha256(data)
+    new_name = documents._store(contract, data)
+    old_name = document.storage_name
+    document.storage_name, document.sha256, document.original_sha256, document.size = (
+        new_name,
+        digest,
+        digest,
+        len(data),
+    )
+    with scopes_disabled():
+        document.save(update_fields=["storage_name", "sha256", "original_sha256", "size"])
+    transaction.on_commit(lambda: documents._delete_quietly(old_name))

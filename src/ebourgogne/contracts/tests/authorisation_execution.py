@@ -51,6 +51,39 @@ def _modification(world: World):
     return world.extra["execution.modification"]
 
 
+def _cession(world: World):
+    """A draft modification on the ground R2194-6 (new holder), on a contract of its own (one modification
+    in preparation a contract)."""
+    if "execution.cession" not in world.extra:
+        from ebourgogne.contracts import execution
+        from ebourgogne.testing.contracts import contract
+
+        other = contract(world.buyer, world.company, amount=Decimal("50000"), number="2026-EX-CES")
+        world.extra["execution.cession.contract"] = other
+        world.extra["execution.cession"] = execution.modification_create(
+            acting_user=world.buyer_admin,
+            contract=other,
+            legal_ground="R2194-6",
+            object="Cession du marché",
+            effective_on=_today(),
+        )
+    return world.extra["execution.cession"]
+
+
+def _cession_snapshot(world: World):
+    from ebourgogne.contracts.models import ContractDocument, Modification
+
+    cession = _cession(world)
+    with scopes_disabled():
+        return {
+            "modification": Modification.objects.filter(pk=cession.pk)
+            .values_list("state", "new_holder_name", "new_holder_siret")
+            .get(),
+            "document": ContractDocument.objects.filter(pk=cession.document_id).values_list("sha256").get(),
+            "rest": _snapshot(world),
+        }
+
+
 def _signed_modification(world: World):
     """A modification signed by both parties (real certificates), ready to be notified."""
     if "execution.signed" not in world.extra:
@@ -175,6 +208,18 @@ OPERATIONS = [
             "effective_on": _today().isoformat(),
         },
         snapshot=_snapshot,
+    ),
+    Operation(
+        name="contracts_execution.modification_new_holder",
+        target="contracts_execution:modification_new_holder",
+        method="POST",
+        permission="contracts.manage",
+        url=lambda w: reverse(
+            "contracts_execution:modification_new_holder",
+            args=[w.buyer.slug, _cession(w).contract_id, _cession(w).pk],
+        ),
+        data=lambda w: {"new_holder_name": "Repreneur SAS", "new_holder_siret": SIRET},
+        snapshot=_cession_snapshot,
     ),
     Operation(
         name="contracts_execution.order_issue",

@@ -575,7 +575,11 @@ def modification_set_new_holder(
             current = Modification.objects.select_for_update().filter(pk=modification.pk, contract=contract).first()
         if current is None:
             raise NotFound(_("Modification introuvable."))
-        if current.state != ChangeState.DRAFT:
+        document = current.document if current.document_id else None
+        if current.state != ChangeState.DRAFT or (
+            # a draft stays a draft until both parties signed: the first signature already fixes its PDF
+            document is not None and (document.buyer_signed_at or document.holder_signed_at or document.notified_at)
+        ):
             raise DomainError(
                 _("La modification est déjà signée ou notifiée : son titulaire ne peut plus changer."), code="signed"
             )

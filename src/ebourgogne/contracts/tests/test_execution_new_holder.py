@@ -147,6 +147,15 @@ def test_not_after_a_signature(client, running, buyer_agent, buyer_admin):
     )
     assert response.status_code == 400 and escape("déjà signée ou notifiée") in response.content.decode()
     assert stored(cession) == ("", "")
+    # the service itself refuses too (not only the page's path): one signature fixes the act
+    from ebourgogne.contracts import services
+    from ebourgogne.core.errors import DomainError
+
+    with pytest.raises(DomainError):
+        services.modification_set_new_holder(
+            acting_user=buyer_agent, modification=cession, name="Repreneur SAS", siret=NEW_SIRET
+        )
+    assert stored(cession) == ("", "")
     with scopes_disabled():
         assert ContractDocument.objects.get(pk=cession.document_id).sha256 == signed
 

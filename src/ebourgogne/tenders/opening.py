@@ -27,11 +27,12 @@ received) with a reason; a supplementary opening can do so after the first one (
 is found). Unopened backup copies are destroyed at the end of the procedure (`destroy_unopened_backups`,
 run by a periodic job).
 
-Decryption engine: the `age` CLI (Debian package) when it is installed, fed by a pipe so that the
-ciphertext is hashed while it is decrypted, the identity passed through another pipe (never written to
-disk); pyrage otherwise. Measured with `bench/opening.py` on 2 GB: pyrage's `decrypt_io` reaches about a
-third of the CLI's throughput (and holds the GIL), the piped CLI with the SHA-256 re-check 0.82-0.84 on a
-busy 2-core machine (docs/benchmarks.md, "opening").
+Decryption engine: the `age` CLI (Debian package) when it is installed, the identity passed through a
+pipe (never written to disk); a bid stored as a local file is read by age itself while this process
+hashes it on the other core, any other source is fed to age through a pipe of one chunk and hashed on
+the way; pyrage otherwise. Measured with `bench/opening.py` on 2 GB on a quiet 2-core machine: 0.915 of
+the CLI's own throughput with the SHA-256 re-check, pyrage's `decrypt_io` about half (and it holds the
+GIL) (docs/benchmarks.md, "opening" in session 6).
 """
 
 from __future__ import annotations

@@ -127,6 +127,20 @@ def terms(contract: Contract) -> Terms:
     )
 
 
+def terms_after(before: Terms, *, amount_change: Decimal, duration_change_months: int) -> Terms:
+    """The terms once a modification changing the amount by `amount_change` and the duration by
+    `duration_change_months` is notified, from the terms `before` it (what its PDF prints)."""
+    return Terms(
+        amount=before.amount + amount_change,
+        duration_months=before.duration_months + duration_change_months,
+        initial_amount=before.initial_amount,
+        initial_duration_months=before.initial_duration_months,
+        modifications_amount=before.modifications_amount + amount_change,
+        ordered=before.ordered,
+        subcontracted=before.subcontracted,
+    )
+
+
 def modifications_of(contract: Contract) -> list[Modification]:
     with scopes_disabled():
         return list(Modification.objects.filter(contract=contract).select_related("document").order_by("number"))

@@ -200,15 +200,7 @@ def modification_create(
     if str(new_holder_name or "").strip() or str(new_holder_siret or "").strip():
         modification = _set_new_holder(acting_user, modification, new_holder_name, new_holder_siret, request)
         modification.contract = contract
-    after = selectors.Terms(
-        amount=before.amount + change,
-        duration_months=before.duration_months + months,
-        initial_amount=before.initial_amount,
-        initial_duration_months=before.initial_duration_months,
-        modifications_amount=before.modifications_amount + change,
-        ordered=before.ordered,
-        subcontracted=before.subcontracted,
-    )
+    after = selectors.terms_after(before, amount_change=change, duration_change_months=months)
     pdf = pdf_execution.modification_pdf(modification, before=before, after=after, now=now)
     _store(
         modification,
@@ -281,14 +273,8 @@ def modification_new_holder(
     current = _set_new_holder(acting_user, current, new_holder_name, new_holder_siret, request)
     if document is not None:
         before = selectors.terms(contract)
-        after = selectors.Terms(
-            amount=before.amount + current.amount_change,
-            duration_months=before.duration_months + current.duration_change_months,
-            initial_amount=before.initial_amount,
-            initial_duration_months=before.initial_duration_months,
-            modifications_amount=before.modifications_amount + current.amount_change,
-            ordered=before.ordered,
-            subcontracted=before.subcontracted,
+        after = selectors.terms_after(
+            before, amount_change=current.amount_change, duration_change_months=current.duration_change_months
         )
         current.contract = contract
         _replace_unsigned(

@@ -12,6 +12,8 @@ The rules:
   piece only.
 - `content`: the stored bytes, checked against the recorded SHA-256: a file changed in the storage is
   never served nor signed ("tampered"); a purged file is "purged".
+- `replace_unsigned`: the same act made again (new terms, a new holder) while nobody has signed it: new
+  bytes under a new name in the same row, the old file deleted after the commit.
 - `sign`: one PAdES signature (signatures.services.sign_pdf, B-T) of the party then a PAdES document
   timestamp, both incremental updates (every earlier revision stays inside the PDF and keeps its
   signatures valid). The buyer's signer needs `contracts.sign` in the contract's organisation, the
@@ -145,7 +147,9 @@ def _delete_quietly(name: str) -> None:
         logger.exception("Contract document: %s could not be deleted", name)
 
 
-def _lock(document: ContractDocument) -> ContractDocument:
+def lock(document: ContractDocument) -> ContractDocument:
+    """The document's row, locked until the caller's transaction ends: a signature, a notification or a
+    replacement of the same document at the same time waits for it."""
     with scopes_disabled():
         found = (
             ContractDocument.objects.select_for_update(of=("self",))
@@ -235,6 +239,43 @@ def add(
     return document
 
 
+@transaction.atomic
+def replace_unsigned(document: ContractDocument, pdf: bytes) -> ContractDocument:
+    """Replace the file of a document that nobody has signed nor notified yet by `pdf` (the same act made
+    again: the acte d'engagement with new terms, a modification with its new holder). Same row; the new
+    bytes (checked as in `add`) under a new name, their SHA-256 both the current and the original one.
+
+    The row is locked first, so that a signature at the same time waits and then signs the new bytes; a
+    document already signed or notified is refused (a signed PDF never changes). The old file is deleted
+    only once the caller's transaction commits (a rollback never loses it), the new one at once if this
+    step fails. No audit event: the caller records its own change."""
+    data = check_pdf(pdf)
+    document = lock(document)
+    if document.notified_at is not None:
+        raise DomainError(_("Cette pièce est déjà notifiée au titulaire."), code="already_notified")
+    if document.buyer_signed_at is not None:
+        raise DomainError(_("Cette pièce est déjà signée par l'acheteur."), code="already_signed")
+    if document.holder_signed_at is not None:
+        raise DomainError(_("Cette pièce est déjà signée par le titulaire."), code="already_signed")
+    digest = sha256(data)
+    new_name = _store(document.contract, data)
+    old_name = document.storage_name
+    try:
+        document.storage_name, document.sha256, document.original_sha256, document.size = (
+            new_name,
+            digest,
+            digest,
+            len(data),
+        )
+        with scopes_disabled():
+            document.save(update_fields=["storage_name", "sha256", "original_sha256", "size"])
+    except Exception:
+        _delete_quietly(new_name)
+        raise
+    transaction.on_commit(lambda: _delete_quietly(old_name))
+    return document
+
+
 def content(document: ContractDocument) -> bytes:
     """The current bytes (signed revisions included). DomainError("purged") once the purge deleted it."""
     if document.purged_at is not None or not document.storage_name:
@@ -306,7 +347,7 @@ def sign(
     new_name = None
     try:
         with transaction.atomic():
-            document = _lock(document)
+            document = lock(document)
             contract = document.contract
             if party == "buyer":
                 require(acting_user, contract.organisation, SIGN)
@@ -431,7 +472,7 @@ def notify(
     new_name = None
     try:
         with transaction.atomic():
-            document = _lock(document)
+            document = lock(document)
             contract = document.contract
             require(acting_user, contract.organisation, MANAGE)
             if document.letter_id is not None or document.notified_at is not None:

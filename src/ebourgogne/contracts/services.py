@@ -345,15 +345,7 @@ def _jsonable(value: Any) -> Any:
 
 def _regenerate(document: ContractDocument, contract: Contract) -> None:
     """Replace the unsigned acte d'engagement by one with the current terms (same row, new file)."""
-    data = pdf.acte_engagement(contract, now=clock.now())
-    digest = documents.sha256(data)
-    old = document.storage_name
-    name = documents._store(contract, data)
-    transaction.on_commit(lambda: documents._delete_quietly(old))
-    with scopes_disabled():
-        ContractDocument.objects.filter(pk=document.pk).update(
-            storage_name=name, sha256=digest, original_sha256=digest, size=len(data)
-        )
+    documents.replace_unsigned(document, pdf.acte_engagement(contract, now=clock.now()))
 
 
 # --- Signing and notifying ------------------------------------------------------------------------

@@ -263,7 +263,7 @@ def modification_new_holder(
     if current is None:
         raise NotFound(_("Modification introuvable."))
     # The document locked too: a signature at the same time waits, then signs the PDF made here.
-    document = documents._lock(current.document) if current.document_id else None
+    document = documents.lock(current.document) if current.document_id else None
     if current.state != ChangeState.DRAFT or (
         document is not None and (document.buyer_signed_at or document.holder_signed_at or document.notified_at)
     ):
@@ -277,24 +277,7 @@ def modification_new_holder(
             before, amount_change=current.amount_change, duration_change_months=current.duration_change_months
         )
         current.contract = contract
-        _replace_unsigned(
-            document, contract, pdf_execution.modification_pdf(current, before=before, after=after, now=clock.now())
+        documents.replace_unsigned(
+            document, pdf_execution.modification_pdf(current, before=before, after=after, now=clock.now())
         )
     return current
-
-
-def _replace_unsigned(document: Any, contract: Contract, pdf: bytes) -> None:
-    """The new bytes of an act's PDF nobody has signed yet (the old file deleted once committed)."""
-    data = documents.check_pdf(pdf)
-    digest = documents.sha256(data)
-    new_name = documents._store(contract, data)
-    old_name = document.storage_name
-    document.storage_name, document.sha256, document.original_sha256, document.size = (
-        new_name,
-        digest,
-        digest,
-        len(data),
-    )
-    with scopes_disabled():
-        document.save(update_fields=["storage_name", "sha256", "original_sha256", "size"])
-    transaction.on_commit(lambda: documents._delete_quietly(old_name))

@@ -161,6 +161,35 @@ def test_the_previous_file_is_deleted_after_the_commit_only(
     assert default_storage.exists(signed.storage_name) and not default_storage.exists(document.storage_name)
 
 
+def test_an_unsigned_document_is_made_again_in_the_same_row(document, pdf, django_capture_on_commit_callbacks):
+    """The same act made again (new terms, a new holder): new bytes under a new name, the old file deleted
+    after the commit only."""
+    again = pdf + b"\n% made again\n"
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        replaced = documents.replace_unsigned(document, again)
+    assert replaced.pk == document.pk and replaced.storage_name != document.storage_name
+    assert default_storage.exists(document.storage_name)  # not before the commit
+    for callback in callbacks:
+        callback()
+    assert not default_storage.exists(document.storage_name)
+    current = reload(document)
+    assert documents.content(current) == again and current.size == len(again)
+    assert current.sha256 == current.original_sha256 == hashlib.sha256(again).hexdigest()
+
+
+def test_a_signed_document_is_never_made_again(document, buyer_admin, buyer_certificate, pdf):
+    signed = documents.sign(
+        document=document, party="buyer", acting_user=buyer_admin, certificate=buyer_certificate, secret=PASSPHRASE
+    )
+    folder = f"contracts/{document.contract.uid}"
+    files = default_storage.listdir(folder)[1]
+    with pytest.raises(DomainError) as refused:
+        documents.replace_unsigned(document, pdf)  # the caller's copy, read before the signature
+    assert refused.value.code == "already_signed"
+    assert reload(document).storage_name == signed.storage_name and reload(document).sha256 == signed.sha256
+    assert default_storage.listdir(folder)[1] == files  # nothing stored
+
+
 def test_pdfsig_reads_both_signatures(signed_by_both, tmp_path):
     path = tmp_path / "acte-signe.pdf"
     path.write_bytes(documents.content(signed_by_both))

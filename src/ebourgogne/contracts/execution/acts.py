@@ -18,11 +18,11 @@ from ebourgogne.contracts.execution.common import (
     HOLDER_SIGN,
     MANAGE,
     SIGN,
-    _contract_of,
-    _lock,
-    _lock_item,
-    _require,
-    _require_running,
+    contract_of,
+    lock_act,
+    lock_contract,
+    require,
+    require_running,
 )
 from ebourgogne.contracts.models import (
     ChangeState,
@@ -83,15 +83,15 @@ def act_sign(
 ) -> Any:
     """Sign the act's document as `party` ("buyer": contracts.sign; "holder": contracts.holder_sign).
     A modification becomes "signed" once both parties signed, an order form once the buyer did."""
-    contract = _lock(_contract_of(item))
+    contract = lock_contract(contract_of(item))
     if party == BUYER:
-        _require(acting_user, contract.organisation, SIGN)
+        require(acting_user, contract.organisation, SIGN)
     elif party == HOLDER_PARTY:
-        _require(acting_user, contract.holder, HOLDER_SIGN)
+        require(acting_user, contract.holder, HOLDER_SIGN)
     else:
         raise DomainError(_("Partie signataire inconnue."), code="invalid")
-    _require_running(contract)
-    item = _lock_item(item)
+    require_running(contract)
+    item = lock_act(item)
     if party not in _ACTS[type(item)]["parties"]:
         raise DomainError(
             _("%(what)s est signé par l'acheteur seul.") % {"what": _label(item).capitalize()}, code="not_a_signer"
@@ -126,10 +126,10 @@ def act_sign(
 def act_notify(*, acting_user: Any, item: Any, request: Any = None) -> Any:
     """Notify the signed act to the holder (a letter with proof of sending and reading), then append its
     essential data to the DECP (modifications, subcontracting acts and their changes)."""
-    contract = _lock(_contract_of(item))
-    _require(acting_user, contract.organisation, MANAGE)
-    _require_running(contract)
-    item = _lock_item(item)
+    contract = lock_contract(contract_of(item))
+    require(acting_user, contract.organisation, MANAGE)
+    require_running(contract)
+    item = lock_act(item)
     if item.notified_at is not None:
         raise DomainError(
             _("%(what)s est déjà notifié.") % {"what": _label(item).capitalize()}, code="already_notified"

@@ -1,5 +1,8 @@
 """What the rules of the execution share: the permissions and parties, the caller's right, the contract's
-lock and state, the parsing of the input, the stored documents and the audit events."""
+lock and state, the parsing of the input, the stored documents and the audit events.
+
+Public within the package (the rule modules import them); callers outside the package use
+`ebourgogne.contracts.execution`."""
 
 from __future__ import annotations
 
@@ -45,7 +48,7 @@ def _roles(acting_user: Any, organisation: Any) -> set[str]:
     return roles_of(user=acting_user, organisation=organisation) if organisation.is_active else set()
 
 
-def _require(acting_user: Any, organisation: Any, permission: str) -> None:
+def require(acting_user: Any, organisation: Any, permission: str) -> None:
     roles = _roles(acting_user, organisation)
     if not roles:
         raise NotFound(_("Marché introuvable."))
@@ -53,7 +56,7 @@ def _require(acting_user: Any, organisation: Any, permission: str) -> None:
         raise PermissionRefused(_("Votre rôle dans cette organisation ne permet pas cette action sur le marché."))
 
 
-def _party_of(acting_user: Any, contract: Contract) -> str:
+def party_of(acting_user: Any, contract: Contract) -> str:
     """Who declares a subcontractor: the holder's member (contracts.holder) or the buyer's staff
     (contracts.manage)."""
     holder_roles = _roles(acting_user, contract.holder)
@@ -67,7 +70,8 @@ def _party_of(acting_user: Any, contract: Contract) -> str:
     raise NotFound(_("Marché introuvable."))
 
 
-def _lock(contract: Contract) -> Contract:
+def lock_contract(contract: Contract) -> Contract:
+    """The contract's row, locked until the transaction ends (one step at a time on a contract)."""
     with scopes_disabled():
         found = (
             Contract.objects.select_for_update(of=("self",))
@@ -80,7 +84,7 @@ def _lock(contract: Contract) -> Contract:
     return found
 
 
-def _require_running(contract: Contract) -> None:
+def require_running(contract: Contract) -> None:
     if contract.state in (ContractState.ENDED, ContractState.TERMINATED):
         raise DomainError(
             _("L'exécution de ce marché est terminée : il ne peut plus être modifié."), code="contract_ended"
@@ -91,7 +95,7 @@ def _require_running(contract: Contract) -> None:
         )
 
 
-def _audit(action: str, *, actor: Any, contract: Contract, obj: Any, data: dict[str, Any], request: Any) -> None:
+def audit(action: str, *, actor: Any, contract: Contract, obj: Any, data: dict[str, Any], request: Any) -> None:
     log_event(
         action=action,
         actor=actor,
@@ -102,7 +106,7 @@ def _audit(action: str, *, actor: Any, contract: Contract, obj: Any, data: dict[
     )
 
 
-def _decimal(value: Any, field: str, message: str) -> Decimal:
+def parse_decimal(value: Any, field: str, message: str) -> Decimal:
     if isinstance(value, Decimal):
         number = value
     else:
@@ -121,7 +125,7 @@ def _decimal(value: Any, field: str, message: str) -> Decimal:
     return number.quantize(Decimal("0.01"))
 
 
-def _integer(value: Any, field: str, message: str, *, minimum: int | None = None, maximum: int = 1200) -> int:
+def parse_integer(value: Any, field: str, message: str, *, minimum: int | None = None, maximum: int = 1200) -> int:
     try:
         number = int(str(value if value is not None else "").strip())
     except ValueError:
@@ -131,7 +135,7 @@ def _integer(value: Any, field: str, message: str, *, minimum: int | None = None
     return number
 
 
-def _date(value: Any, field: str, message: str, *, required: bool = True) -> dt.date | None:
+def parse_date(value: Any, field: str, message: str, *, required: bool = True) -> dt.date | None:
     if isinstance(value, dt.datetime):
         return value.astimezone(clock.PARIS).date()
     if isinstance(value, dt.date):
@@ -147,7 +151,7 @@ def _date(value: Any, field: str, message: str, *, required: bool = True) -> dt.
         raise InvalidData({field: [message]}) from None
 
 
-def _text(value: Any, field: str, required: str | None, *, maximum: int = TEXT_MAX) -> str:
+def parse_text(value: Any, field: str, required: str | None, *, maximum: int = TEXT_MAX) -> str:
     text = str(value or "").strip()
     if required and not text:
         raise InvalidData({field: [required]})
@@ -163,17 +167,17 @@ def _text(value: Any, field: str, required: str | None, *, maximum: int = TEXT_M
     return text
 
 
-def _local_day(moment: dt.datetime | None) -> dt.date | None:
+def local_day(moment: dt.datetime | None) -> dt.date | None:
     return moment.astimezone(clock.PARIS).date() if moment else None
 
 
-def _next_number(model: Any, **filters: Any) -> int:
+def next_number(model: Any, **filters: Any) -> int:
     with scopes_disabled():
         last = model.objects.filter(**filters).order_by("-number").values_list("number", flat=True).first()
     return (last or 0) + 1
 
 
-def _store(
+def store_act_pdf(
     item: Any, contract: Contract, *, kind: str, title: str, pdf: bytes, filename: str, acting_user: Any, request: Any
 ) -> None:
     """Store the act's PDF as a document of the contract (`documents.add`) and attach it to the act."""
@@ -190,16 +194,17 @@ def _store(
         item.save(update_fields=["document"])
 
 
-def _contract_of(item: Any) -> Contract:
+def contract_of(item: Any) -> Contract:
     return item.subcontract.contract if isinstance(item, SubcontractChange) else item.contract
 
 
-def _lock_item(item: Any) -> Any:
+def lock_act(item: Any) -> Any:
+    """The act's row (modification, order form, subcontracting act or change), locked likewise."""
     with scopes_disabled():
         return type(item).objects.select_for_update(of=("self",)).get(pk=item.pk)
 
 
-def _checked(checks: dict[str, Callable[[], Any]], errors: dict[str, list[str]] | None = None) -> dict[str, Any]:
+def checked_values(checks: dict[str, Callable[[], Any]], errors: dict[str, list[str]] | None = None) -> dict[str, Any]:
     """Each field's value from its check; the errors of all the fields at once (`InvalidData`, with
     `errors` found before) when one check or more refuses."""
     errors = dict(errors or {})

@@ -13,14 +13,14 @@ from ebourgogne.contracts import pdf_execution, retention
 from ebourgogne.contracts.execution.common import (
     MANAGE,
     REASON_MAX,
-    _audit,
-    _checked,
-    _date,
-    _local_day,
-    _lock,
-    _require,
-    _require_running,
-    _text,
+    audit,
+    checked_values,
+    local_day,
+    lock_contract,
+    parse_date,
+    parse_text,
+    require,
+    require_running,
 )
 from ebourgogne.contracts.models import (
     Contract,
@@ -37,7 +37,7 @@ def _past_day(contract: Contract, day: dt.date, field: str, *, future: str, befo
     notification's date as %(date)s)."""
     if day > clock.today_local():
         raise InvalidData({field: [future]})
-    notified_on = _local_day(contract.notified_at)
+    notified_on = local_day(contract.notified_at)
     if notified_on and day < notified_on:
         raise InvalidData({field: [before % {"date": pdf_execution.day(notified_on)}]})
     return day
@@ -58,14 +58,14 @@ def milestone_set(
     request: Any = None,
 ) -> Milestone:
     """Add an execution milestone (or change one: title, planned date, observations)."""
-    contract = _lock(contract)
-    _require(acting_user, contract.organisation, MANAGE)
-    _require_running(contract)
-    values = _checked(
+    contract = lock_contract(contract)
+    require(acting_user, contract.organisation, MANAGE)
+    require_running(contract)
+    values = checked_values(
         {
-            "title": lambda: _text(title, "title", _("Indiquez l'intitulé du jalon."), maximum=255),
-            "due_on": lambda: _date(due_on, "due_on", _("Indiquez la date prévue (AAAA-MM-JJ).")),
-            "note": lambda: _text(note, "note", None, maximum=REASON_MAX),
+            "title": lambda: parse_text(title, "title", _("Indiquez l'intitulé du jalon."), maximum=255),
+            "due_on": lambda: parse_date(due_on, "due_on", _("Indiquez la date prévue (AAAA-MM-JJ).")),
+            "note": lambda: parse_text(note, "note", None, maximum=REASON_MAX),
         }
     )
     with scopes_disabled():
@@ -78,7 +78,7 @@ def milestone_set(
             for field, value in values.items():
                 setattr(milestone, field, value)
             milestone.save(update_fields=list(values))
-    _audit(
+    audit(
         "contracts.milestone_set",
         actor=acting_user,
         contract=contract,
@@ -94,12 +94,12 @@ def milestone_done(
     *, acting_user: Any, milestone: Milestone, done_on: Any, note: str | None = None, request: Any = None
 ) -> Milestone:
     """Record that a milestone was reached (on a day that is not in the future)."""
-    contract = _lock(milestone.contract)
-    _require(acting_user, contract.organisation, MANAGE)
-    _require_running(contract)
+    contract = lock_contract(milestone.contract)
+    require(acting_user, contract.organisation, MANAGE)
+    require_running(contract)
     day = _past_day(
         contract,
-        _date(done_on, "done_on", _("Indiquez la date de réalisation (AAAA-MM-JJ).")),
+        parse_date(done_on, "done_on", _("Indiquez la date de réalisation (AAAA-MM-JJ).")),
         "done_on",
         future=_("La date de réalisation ne peut pas être dans le futur."),
         before=_("La date de réalisation ne peut pas précéder la notification du marché (%(date)s)."),
@@ -109,10 +109,10 @@ def milestone_done(
         milestone.done_on = day
         fields = ["done_on"]
         if note is not None:
-            milestone.note = _text(note, "note", None, maximum=REASON_MAX)
+            milestone.note = parse_text(note, "note", None, maximum=REASON_MAX)
             fields.append("note")
         milestone.save(update_fields=fields)
-    _audit(
+    audit(
         "contracts.milestone_set",
         actor=acting_user,
         contract=contract,
@@ -139,12 +139,12 @@ def contract_end(
     """End the execution ("ended") or terminate the contract ("terminated", with its reason), on
     `ended_on` (today by default; never before the notification, never in the future). The documents'
     retention periods start from that day."""
-    contract = _lock(contract)
-    _require(acting_user, contract.organisation, MANAGE)
-    _require_running(contract)
+    contract = lock_contract(contract)
+    require(acting_user, contract.organisation, MANAGE)
+    require_running(contract)
     if outcome not in (ContractState.ENDED, ContractState.TERMINATED):
         raise InvalidData({"outcome": [_("Choisissez : exécution terminée ou marché résilié.")]})
-    text = _text(
+    text = parse_text(
         reason,
         "reason",
         _("Indiquez le motif de la résiliation.") if outcome == ContractState.TERMINATED else None,
@@ -153,7 +153,7 @@ def contract_end(
     today = clock.today_local()
     day = _past_day(
         contract,
-        _date(ended_on, "ended_on", _("Indiquez la date de fin (AAAA-MM-JJ)."), required=False) or today,
+        parse_date(ended_on, "ended_on", _("Indiquez la date de fin (AAAA-MM-JJ)."), required=False) or today,
         "ended_on",
         future=_("La date de fin ne peut pas être dans le futur."),
         before=_("La date de fin ne peut pas précéder la notification du marché (%(date)s)."),
@@ -164,7 +164,7 @@ def contract_end(
     contract.end_reason = text
     with scopes_disabled():
         contract.save(update_fields=["state", "ended_at", "end_reason"])
-    _audit(
+    audit(
         "contracts.ended",
         actor=acting_user,
         contract=contract,

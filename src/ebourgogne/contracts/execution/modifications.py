@@ -13,18 +13,18 @@ from ebourgogne.contracts import documents, pdf_execution
 from ebourgogne.contracts import execution_selectors as selectors
 from ebourgogne.contracts.execution.common import (
     MANAGE,
-    _audit,
-    _checked,
-    _date,
-    _decimal,
-    _integer,
-    _local_day,
-    _lock,
-    _next_number,
-    _require,
-    _require_running,
-    _store,
-    _text,
+    audit,
+    checked_values,
+    local_day,
+    lock_contract,
+    next_number,
+    parse_date,
+    parse_decimal,
+    parse_integer,
+    parse_text,
+    require,
+    require_running,
+    store_act_pdf,
 )
 from ebourgogne.contracts.models import (
     ChangeState,
@@ -71,26 +71,26 @@ def modification_create(
     `new_holder_name` and `new_holder_siret`: the new holder of a modification on the ground R2194-6,
     checked by `contracts.services.modification_set_new_holder` (the one rule) once the other fields
     pass; a refusal stores nothing."""
-    contract = _lock(contract)
-    _require(acting_user, contract.organisation, MANAGE)
-    _require_running(contract)
+    contract = lock_contract(contract)
+    require(acting_user, contract.organisation, MANAGE)
+    require_running(contract)
     errors: dict[str, list[str]] = {}
     if legal_ground not in LegalGround.values:
         errors["legal_ground"] = [_("Choisissez le fondement juridique de la modification.")]
-    values = _checked(
+    values = checked_values(
         {
-            "object": lambda: _text(object, "object", _("Décrivez l'objet de la modification.")),
-            "amount_change": lambda: _decimal(
+            "object": lambda: parse_text(object, "object", _("Décrivez l'objet de la modification.")),
+            "amount_change": lambda: parse_decimal(
                 amount_change if str(amount_change or "").strip() else "0",
                 "amount_change",
                 _("Indiquez la variation du montant en euros HT (par exemple 12 500,00 ou -3 000)."),
             ),
-            "duration_change_months": lambda: _integer(
+            "duration_change_months": lambda: parse_integer(
                 duration_change_months if str(duration_change_months or "").strip() else "0",
                 "duration_change_months",
                 _("Indiquez la variation de la durée en nombre entier de mois (par exemple 3 ou -2)."),
             ),
-            "effective_on": lambda: _date(
+            "effective_on": lambda: parse_date(
                 effective_on, "effective_on", _("Indiquez la date de prise d'effet (AAAA-MM-JJ).")
             ),
         },
@@ -108,7 +108,7 @@ def modification_create(
             % {"number": pending.number},
             code="modification_pending",
         )
-    notified_on = _local_day(contract.notified_at)
+    notified_on = local_day(contract.notified_at)
     if notified_on and effective < notified_on:
         raise InvalidData(
             {
@@ -184,7 +184,7 @@ def modification_create(
             )
 
     now = clock.now()
-    number = _next_number(Modification, contract=contract)
+    number = next_number(Modification, contract=contract)
     with scopes_disabled():
         modification = Modification.objects.create(
             contract=contract,
@@ -202,7 +202,7 @@ def modification_create(
         modification.contract = contract
     after = selectors.terms_after(before, amount_change=change, duration_change_months=months)
     pdf = pdf_execution.modification_pdf(modification, before=before, after=after, now=now)
-    _store(
+    store_act_pdf(
         modification,
         contract,
         kind=DocumentKind.MODIFICATION,
@@ -212,7 +212,7 @@ def modification_create(
         acting_user=acting_user,
         request=request,
     )
-    _audit(
+    audit(
         "contracts.modification_created",
         actor=acting_user,
         contract=contract,
@@ -255,9 +255,9 @@ def modification_new_holder(
     """Record (or clear, both empty) the new holder of a draft modification on the ground R2194-6 and print it
     on the modification's PDF, which is made again: only while nobody has signed it (a signed PDF never
     changes). The checks: `contracts.services.modification_set_new_holder`; a refusal stores nothing."""
-    contract = _lock(modification.contract)
-    _require(acting_user, contract.organisation, MANAGE)
-    _require_running(contract)
+    contract = lock_contract(modification.contract)
+    require(acting_user, contract.organisation, MANAGE)
+    require_running(contract)
     with scopes_disabled():
         current = Modification.objects.select_for_update().filter(pk=modification.pk, contract=contract).first()
     if current is None:

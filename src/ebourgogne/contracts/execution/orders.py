@@ -14,16 +14,16 @@ from ebourgogne.contracts import execution_selectors as selectors
 from ebourgogne.contracts import pdf_execution
 from ebourgogne.contracts.execution.common import (
     MANAGE,
-    _audit,
-    _checked,
-    _date,
-    _decimal,
-    _lock,
-    _next_number,
-    _require,
-    _require_running,
-    _store,
-    _text,
+    audit,
+    checked_values,
+    lock_contract,
+    next_number,
+    parse_date,
+    parse_decimal,
+    parse_text,
+    require,
+    require_running,
+    store_act_pdf,
 )
 from ebourgogne.contracts.models import (
     Contract,
@@ -48,9 +48,9 @@ def order_issue(
     request: Any = None,
 ) -> OrderForm:
     """Issue order form n+1 under a framework agreement and store its PDF (signed by the buyer)."""
-    contract = _lock(contract)
-    _require(acting_user, contract.organisation, MANAGE)
-    _require_running(contract)
+    contract = lock_contract(contract)
+    require(acting_user, contract.organisation, MANAGE)
+    require_running(contract)
     if not contract.is_framework:
         raise DomainError(
             _("Les bons de commande sont émis sur un accord-cadre à bons de commande ; ce marché n'en est pas un."),
@@ -59,13 +59,15 @@ def order_issue(
     today = clock.today_local()
 
     def positive_amount() -> Decimal:
-        value = _decimal(amount, "amount", _("Indiquez le montant de la commande en euros HT (par exemple 4 250,00)."))
+        value = parse_decimal(
+            amount, "amount", _("Indiquez le montant de la commande en euros HT (par exemple 4 250,00).")
+        )
         if value <= 0:
             raise InvalidData({"amount": [_("Le montant de la commande doit être supérieur à zéro.")]})
         return value
 
     def delivery_day() -> dt.date | None:
-        delivery = _date(
+        delivery = parse_date(
             delivery_on, "delivery_on", _("Indiquez la date attendue au format AAAA-MM-JJ."), required=False
         )
         if delivery is not None and delivery < today:
@@ -74,9 +76,9 @@ def order_issue(
             )
         return delivery
 
-    values = _checked(
+    values = checked_values(
         {
-            "object": lambda: _text(object, "object", _("Décrivez l'objet de la commande.")),
+            "object": lambda: parse_text(object, "object", _("Décrivez l'objet de la commande.")),
             "amount": positive_amount,
             "delivery_on": delivery_day,
         }
@@ -99,7 +101,7 @@ def order_issue(
             }
         )
     now = clock.now()
-    number = _next_number(OrderForm, contract=contract)
+    number = next_number(OrderForm, contract=contract)
     with scopes_disabled():
         order = OrderForm.objects.create(
             contract=contract,
@@ -112,7 +114,7 @@ def order_issue(
             created_by=acting_user,
         )
     pdf = pdf_execution.order_pdf(order, maximum=terms.amount, ordered_before=terms.ordered, now=now)
-    _store(
+    store_act_pdf(
         order,
         contract,
         kind=DocumentKind.ORDER,
@@ -122,7 +124,7 @@ def order_issue(
         acting_user=acting_user,
         request=request,
     )
-    _audit(
+    audit(
         "contracts.order_issued",
         actor=acting_user,
         contract=contract,

@@ -17,20 +17,20 @@ from ebourgogne.contracts.execution.common import (
     HOLDER_PARTY,
     MANAGE,
     REASON_MAX,
-    _audit,
-    _checked,
-    _date,
-    _decimal,
-    _integer,
-    _local_day,
-    _lock,
-    _lock_item,
-    _next_number,
-    _party_of,
-    _require,
-    _require_running,
-    _store,
-    _text,
+    audit,
+    checked_values,
+    local_day,
+    lock_act,
+    lock_contract,
+    next_number,
+    parse_date,
+    parse_decimal,
+    parse_integer,
+    parse_text,
+    party_of,
+    require,
+    require_running,
+    store_act_pdf,
 )
 from ebourgogne.contracts.models import (
     Contract,
@@ -83,20 +83,20 @@ def subcontract_declare(
     request: Any = None,
 ) -> Subcontract:
     """Declare a subcontractor (the holder, or the buyer on its behalf) for the buyer's acceptance."""
-    contract = _lock(contract)
-    party = _party_of(acting_user, contract)
-    _require_running(contract)
-    values = _checked(
+    contract = lock_contract(contract)
+    party = party_of(acting_user, contract)
+    require_running(contract)
+    values = checked_values(
         {
-            "subcontractor_name": lambda: _text(
+            "subcontractor_name": lambda: parse_text(
                 subcontractor_name, "subcontractor_name", _("Indiquez le nom du sous-traitant."), maximum=255
             ),
             "subcontractor_siret": lambda: _siret(subcontractor_siret, contract),
-            "object": lambda: _text(object, "object", _("Décrivez les prestations sous-traitées.")),
+            "object": lambda: parse_text(object, "object", _("Décrivez les prestations sous-traitées.")),
             "amount": lambda: _positive(
                 amount, "amount", _("Indiquez le montant maximum sous-traité en euros HT (par exemple 15 000,00).")
             ),
-            "duration_months": lambda: _integer(
+            "duration_months": lambda: parse_integer(
                 duration_months,
                 "duration_months",
                 _("Indiquez la durée en nombre entier de mois (au moins 1)."),
@@ -106,7 +106,7 @@ def subcontract_declare(
         }
     )
     _check_room(contract, values["amount"])
-    number = _next_number(Subcontract, contract=contract)
+    number = next_number(Subcontract, contract=contract)
     with scopes_disabled():
         subcontract = Subcontract.objects.create(
             contract=contract,
@@ -116,7 +116,7 @@ def subcontract_declare(
             declared_by=acting_user,
             **values,
         )
-    _audit(
+    audit(
         "contracts.subcontract_declared",
         actor=acting_user,
         contract=contract,
@@ -158,7 +158,7 @@ def _tell_buyer_of_declaration(contract: Contract, subcontract: Subcontract) -> 
 
 
 def _positive(value: Any, field: str, message: str) -> Decimal:
-    number = _decimal(value, field, message)
+    number = parse_decimal(value, field, message)
     if number <= 0:
         raise InvalidData({field: [_("Le montant doit être supérieur à zéro.")]})
     return number
@@ -207,15 +207,15 @@ def subcontract_decide(
 ) -> Subcontract:
     """The buyer accepts the subcontractor and its payment terms (the acte spécial is generated, to be
     signed by the holder and the buyer, then notified) or refuses it with a reason."""
-    contract = _lock(subcontract.contract)
-    _require(acting_user, contract.organisation, MANAGE)
-    _require_running(contract)
-    subcontract = _lock_item(subcontract)
+    contract = lock_contract(subcontract.contract)
+    require(acting_user, contract.organisation, MANAGE)
+    require_running(contract)
+    subcontract = lock_act(subcontract)
     if subcontract.state != SubcontractState.DECLARED:
         raise DomainError(_("La décision sur ce sous-traitant est déjà prise."), code="decided")
     if decision not in (SubcontractState.ACCEPTED, SubcontractState.REFUSED):
         raise InvalidData({"decision": [_("Choisissez : sous-traitant accepté ou refusé.")]})
-    text = _text(
+    text = parse_text(
         reason,
         "reason",
         _("Indiquez le motif du refus.") if decision == SubcontractState.REFUSED else None,
@@ -232,7 +232,7 @@ def subcontract_decide(
         subcontract.save(update_fields=["state", "decision_reason", "decided_at", "decided_by"])
     if decision == SubcontractState.ACCEPTED:
         pdf = pdf_execution.subcontract_pdf(subcontract, now=now)
-        _store(
+        store_act_pdf(
             subcontract,
             contract,
             kind=DocumentKind.SUBCONTRACT,
@@ -243,7 +243,7 @@ def subcontract_decide(
             acting_user=acting_user,
             request=request,
         )
-    _audit(
+    audit(
         "contracts.subcontract_decided",
         actor=acting_user,
         contract=contract,
@@ -272,25 +272,25 @@ def subcontract_change(
 ) -> SubcontractChange:
     """Change a notified subcontracting act (new amount and/or duration): an acte modificatif, signed
     by the holder and the buyer, then notified and published."""
-    contract = _lock(subcontract.contract)
-    _require(acting_user, contract.organisation, MANAGE)
-    _require_running(contract)
-    subcontract = _lock_item(subcontract)
+    contract = lock_contract(subcontract.contract)
+    require(acting_user, contract.organisation, MANAGE)
+    require_running(contract)
+    subcontract = lock_act(subcontract)
     if subcontract.state != SubcontractState.ACCEPTED or subcontract.notified_at is None:
         raise DomainError(_("Seul un acte spécial accepté et notifié peut être modifié."), code="not_notified")
-    values = _checked(
+    values = checked_values(
         {
-            "object": lambda: _text(object, "object", None),
+            "object": lambda: parse_text(object, "object", None),
             "new_amount": lambda: _positive(
                 new_amount, "new_amount", _("Indiquez le nouveau montant maximum en euros HT (par exemple 18 000,00).")
             ),
-            "new_duration_months": lambda: _integer(
+            "new_duration_months": lambda: parse_integer(
                 new_duration_months,
                 "new_duration_months",
                 _("Indiquez la nouvelle durée en nombre entier de mois (au moins 1)."),
                 minimum=1,
             ),
-            "effective_on": lambda: _date(
+            "effective_on": lambda: parse_date(
                 effective_on, "effective_on", _("Indiquez la date de prise d'effet (AAAA-MM-JJ).")
             ),
         }
@@ -304,7 +304,7 @@ def subcontract_change(
             % {"number": pending.number},
             code="change_pending",
         )
-    floor = _local_day(subcontract.notified_at)
+    floor = local_day(subcontract.notified_at)
     if previous is not None and previous.effective_on > floor:
         floor = previous.effective_on
     if values["effective_on"] < floor:
@@ -321,7 +321,7 @@ def subcontract_change(
     amount_before, duration_before = selectors.subcontract_current(subcontract)
     _check_room(contract, values["new_amount"], exclude=subcontract.pk, field="new_amount")
     now = clock.now()
-    number = _next_number(SubcontractChange, subcontract=subcontract)
+    number = next_number(SubcontractChange, subcontract=subcontract)
     with scopes_disabled():
         change = SubcontractChange.objects.create(
             subcontract=subcontract, number=number, created_at=now, created_by=acting_user, **values
@@ -329,7 +329,7 @@ def subcontract_change(
     pdf = pdf_execution.subcontract_change_pdf(
         change, now=now, previous_amount=amount_before, previous_duration=duration_before
     )
-    _store(
+    store_act_pdf(
         change,
         contract,
         kind=DocumentKind.SUBCONTRACT,
@@ -340,7 +340,7 @@ def subcontract_change(
         acting_user=acting_user,
         request=request,
     )
-    _audit(
+    audit(
         "contracts.subcontract_changed",
         actor=acting_user,
         contract=contract,

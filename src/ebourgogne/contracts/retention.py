@@ -52,10 +52,11 @@ import datetime as dt
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Max, Q, QuerySet
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
@@ -298,12 +299,10 @@ def _purge_contract(contract: Contract, today: dt.date, *, dry_run: bool) -> Pur
             purged.bytes += document.size
         if dry_run:
             return purged
-        moment = clock.now()
-        ContractDocument.objects.filter(pk__in=[document.pk for document in documents]).update(
-            storage_name="", purged_at=moment
-        )
-        log_event(
-            action="contracts.purged",
+        _purge_files(
+            ContractDocument.objects.filter(pk__in=[document.pk for document in documents]),
+            [document.storage_name for document in documents],
+            mark={"storage_name": "", "purged_at": clock.now()},
             organisation=contract.organisation,
             obj=contract,
             data={
@@ -314,12 +313,27 @@ def _purge_contract(contract: Contract, today: dt.date, *, dry_run: bool) -> Pur
                 "titles": [document.title for document in documents],
             },
         )
-        # Deleted last, inside the transaction: a failure rolls the rows back (tried again next run); a
-        # file already missing is not an error.
-        for document in documents:
-            if document.storage_name:
-                default_storage.delete(document.storage_name)
     return purged
+
+
+def _purge_files(
+    rows: QuerySet[Any],
+    names: list[str],
+    *,
+    mark: dict[str, Any],
+    organisation: Any,
+    obj: Any,
+    data: dict[str, Any],
+) -> None:
+    """Purge these files, inside the caller's transaction: mark their `rows` (`mark`: the emptied name, and
+    so on), write the audit event "contracts.purged" on `obj` with `data`, then delete the files `names`,
+    last: a failure to delete rolls the rows and the event back (tried again at the next run). A file
+    already missing is not an error; an empty name has no file."""
+    rows.update(**mark)
+    log_event(action="contracts.purged", organisation=organisation, obj=obj, data=data)
+    for name in names:
+        if name:
+            default_storage.delete(name)
 
 
 def _purge_bids(report: PurgeReport, today: dt.date) -> None:
@@ -487,9 +501,10 @@ def _purge_consultation_letters(consultation_id: int, dates: dict[int, dt.date],
         )
         if dry_run:
             return purged
-        Letter.objects.filter(pk__in=[letter.pk for letter in letters]).update(storage_name="")
-        log_event(
-            action="contracts.purged",
+        _purge_files(
+            Letter.objects.filter(pk__in=[letter.pk for letter in letters]),
+            [letter.storage_name for letter in letters],
+            mark={"storage_name": ""},
             organisation=consultation.organisation,
             obj=consultation,
             data={
@@ -500,8 +515,6 @@ def _purge_consultation_letters(consultation_id: int, dates: dict[int, dt.date],
                 "uids": [str(letter.uid) for letter in letters],
             },
         )
-        for letter in letters:  # last, inside the transaction: a failure rolls the rows back
-            default_storage.delete(letter.storage_name)
     return purged
 
 
@@ -574,14 +587,14 @@ def _purge_meeting_minutes(meeting_id: int, until: dt.date, *, dry_run: bool):
         )
         if dry_run:
             return purged
-        Minutes.objects.filter(pk=minutes.pk).update(storage_name="")
-        log_event(
-            action="contracts.purged",
+        _purge_files(
+            Minutes.objects.filter(pk=minutes.pk),
+            [name],
+            mark={"storage_name": ""},
             organisation=meeting.organisation,
             obj=meeting,
             data={"minutes": 1, "sha256": minutes.sha256, "retain_until": until.isoformat()},
         )
-        default_storage.delete(name)
     return purged
 
 

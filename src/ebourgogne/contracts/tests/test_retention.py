@@ -127,6 +127,29 @@ def test_purge_is_idempotent(ended):
     assert len(_purged_events()) == 2  # one per contract, not repeated
 
 
+def test_a_file_that_cannot_be_deleted_leaves_its_rows_for_the_next_run(ended, monkeypatch):
+    """The files go last, inside the transaction: a failure rolls the rows and the event back."""
+    storage = type(default_storage._wrapped)
+    original = storage.delete
+
+    def refuse(self, name):
+        raise OSError(f"cannot delete {name}")
+
+    monkeypatch.setattr(storage, "delete", refuse)
+    with at(dt.date(2040, 1, 1)):
+        failed = retention.purge()
+    assert failed.contracts == [] and len(failed.errors) == 2
+    for key in ("services_doc", "works_doc"):
+        row = _reload(ended[key])
+        assert row.purged_at is None and row.storage_name == ended[key].storage_name
+        assert default_storage.exists(row.storage_name)
+    assert _purged_events() == []
+    monkeypatch.setattr(storage, "delete", original)
+    with at(dt.date(2040, 1, 2)):
+        assert retention.purge().documents == 2
+    assert len(_purged_events()) == 2
+
+
 def test_unknown_date_is_kept(buyer, company):
     with time_machine.travel(MADE, tick=False):
         running = builders.contract(buyer, company, number="2026-R", state="notified")

@@ -454,7 +454,12 @@ def test_the_pipe_to_age_holds_a_whole_chunk():
     read, write = os.pipe()
     try:
         with os.fdopen(write, "wb") as pipe:
-            assert fcntl.fcntl(pipe.fileno(), fcntl.F_GETPIPE_SZ) < service.CHUNK  # the system's default
+            default = fcntl.fcntl(pipe.fileno(), fcntl.F_GETPIPE_SZ)  # the system's default
+            if default >= service.CHUNK:
+                pytest.skip(
+                    f"this system's default pipe already holds {default} bytes, at least one chunk "
+                    f"({service.CHUNK}): there is nothing to widen"
+                )
             service.widen_pipe(pipe)
             assert fcntl.fcntl(pipe.fileno(), fcntl.F_GETPIPE_SZ) >= service.CHUNK
     finally:

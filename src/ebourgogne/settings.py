@@ -145,7 +145,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         # 18-20 (bench/_search_explain.py, docs/benchmarks.md "Session 6").
         "init_command": (
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000; "
-            "PRAGMA mmap_size=1073741824;"
+            "PRAGMA mmap_size=17179869184; PRAGMA cache_size=-16384;"
         ),
         "transaction_mode": "IMMEDIATE",
     }

@@ -11,6 +11,8 @@
 
 from __future__ import annotations
 
+import itertools
+import json
 from dataclasses import dataclass
 
 from django.db import connection
@@ -34,12 +36,14 @@ _PUBLIC = ", ".join(f"'{state}'" for state in sorted(PUBLIC_STATES))
 
 ENTRY_COLUMNS = (
     "consultation_id, organisation_id, buyer_name, buyer_slug, reference, title, procedure, contract_type, "
-    "department, commune, main_cpv, estimated_value, state, published_at, bids_deadline, indexed_at"
+    "department, commune, main_cpv, estimated_value, state, published_at, bids_deadline, cpv_codes, indexed_at"
 )
+# SearchEntry.cpv_codes (" code code "), `{aggregate}` being the database's string aggregate of `cc.cpv_id`.
+CPV_CODES = f"COALESCE((SELECT ' ' || {{aggregate}} || ' ' FROM {T_CPV_LINK} cc WHERE cc.consultation_id = c.id), '')"  # noqa: S608
 ENTRY_VALUES = (
     "c.id, c.organisation_id, o.name, o.slug, c.reference, c.title, c.procedure, c.contract_type, "
     "c.department, c.commune, COALESCE(c.main_cpv_id, ''), c.estimated_value, c.state, c.published_at, "
-    "c.bids_deadline, %s"
+    "c.bids_deadline, " + CPV_CODES + ", %s"
 )
 ENTRY_FROM = (
     f"FROM {T_CONSULTATION} c JOIN {T_ORGANISATION} o ON o.id = c.organisation_id "
@@ -93,7 +97,7 @@ class PostgresBackend:
         cursor.execute(
             f"""
             INSERT INTO {T_ENTRY} ({ENTRY_COLUMNS}, document)
-            SELECT {ENTRY_VALUES},
+            SELECT {ENTRY_VALUES.format(aggregate="string_agg(cc.cpv_id, ' ')")},
                 setweight(to_tsvector('ebourgogne_fr', search_fold(c.title)), 'A')
                 || setweight(to_tsvector('ebourgogne_fr', search_fold(c.object)), 'B')
                 || setweight(to_tsvector('ebourgogne_fr', search_fold(concat_ws(' ',
@@ -160,7 +164,8 @@ class PostgresBackend:
     def clear(self, cursor) -> None:
         cursor.execute(f"DELETE FROM {T_ENTRY}")  # noqa: S608 (TRUNCATE fails with deferred constraints pending)
 
-    def match(self, words: list[str], window: int | None = None) -> Match:
+    def match(self, words: list[str], window: int | None = None, ranked: bool = True) -> Match:
+        # `ranked` is for SQLite (ts_rank costs nothing when the page does not order by it).
         query = " ".join(words)
         if window:
             # The window's ids, found once (window_ids), then read by primary key by both statements.
@@ -188,15 +193,49 @@ class PostgresBackend:
         )
 
 
+# SQLite: besides `search_fts` (every indexed consultation), the two newest blocks of 2**RECENT_BITS
+# consultation ids have their own full-text tables (contentless FTS5, block b in RECENT_TABLES[b % 2],
+# RECENT_BLOCKS says which block each holds; migration 0009). A keyword window is searched there: FTS5's
+# bm25 counts, for each word, every row that holds it in the table it searches (its IDF), which over a
+# million consultations cost more than the rest of the search; over one or two blocks it is bounded.
+# Each recent table holds exactly the rows of `search_fts` in its block, with the same text (a contentless
+# table forgets its text: rows leave it with a 'delete' command given the text they were indexed with,
+# read from `search_fts`, or all at once when the table takes a new block).
+# Blocks of 16,384 ids: the window is found among the newest 16,384 to 32,768 consultation ids (every one
+# of them below 32,768, the whole index of a region's platform for years). Measured at a million
+# consultations (docs/benchmarks.md, "Session 7"): blocks of 32,768 cost half as much again for searches of
+# two words, whose window takes both blocks.
+RECENT_BITS = 14
+RECENT_TABLES = ("search_fts_recent0", "search_fts_recent1")
+RECENT_BLOCKS = "search_fts_recent_block"
+# Every filter of a consultation by its id (migration 0009): the window's rows are filtered and ordered on
+# this index alone; the page's rows are read afterwards (SqliteBackend.page_ids_first).
+FILTERS_BY_ID = "search_filters_by_id"
+
+
+def _window_object(found: list[tuple[int, float | None]]) -> str:
+    """The JSON object {"id": position} of a window's matches, read by json_each (its keys are the ids): one
+    parameter for 2,000 ids. The position is the rank of the match's relevance among the distinct ones
+    (bm25, lower is better; equal relevances share a position), 0 for all when not ranked (formatting
+    2,000 integers costs a fifth of formatting 2,000 floats)."""
+    ranks = sorted({rank for _, rank in found if rank is not None})
+    position = {rank: index for index, rank in enumerate(ranks)}
+    return json.dumps({pk: position.get(rank, 0) for pk, rank in found})
+
+
 class SqliteBackend:
     vendor = "sqlite"
+    # The page's ids are found first (on the covering indexes), then their rows (selectors.search).
+    page_ids_first = True
 
     def index(self, cursor, where: str, params: tuple, indexed_at) -> int:
+        values = ENTRY_VALUES.format(aggregate="group_concat(cc.cpv_id, ' ')")
         cursor.execute(
-            f"INSERT INTO {T_ENTRY} ({ENTRY_COLUMNS}) SELECT {ENTRY_VALUES} {ENTRY_FROM} AND ({where})",
+            f"INSERT INTO {T_ENTRY} ({ENTRY_COLUMNS}) SELECT {values} {ENTRY_FROM} AND ({where})",
             (indexed_at, *params),
         )
         count = cursor.rowcount
+        held = self._recent_blocks(cursor)
         reader = connection.cursor()
         try:
             reader.execute(
@@ -211,61 +250,140 @@ class SqliteBackend:
                 params,
             )
             while rows := reader.fetchmany(BATCH):
+                texts = [
+                    (
+                        pk,
+                        text.stemmed(title or ""),
+                        text.stemmed(obj or ""),
+                        text.stemmed(" ".join(part or "" for part in others)),
+                    )
+                    for pk, title, obj, *others in rows
+                ]
                 cursor.executemany(
                     f"INSERT INTO {FTS_TABLE} (rowid, title, object, other) VALUES (%s, %s, %s, %s)",  # noqa: S608
-                    [
-                        (
-                            pk,
-                            text.stemmed(title or ""),
-                            text.stemmed(obj or ""),
-                            text.stemmed(" ".join(part or "" for part in others)),
-                        )
-                        for pk, title, obj, *others in rows
-                    ],
+                    texts,
                 )
+                self._index_recent(cursor, texts, held)
         finally:
             reader.close()
         return count
 
+    @staticmethod
+    def _recent_blocks(cursor) -> dict[int, int]:
+        """{table's slot: the block of ids it holds}."""
+        cursor.execute(f"SELECT slot, block FROM {RECENT_BLOCKS}")  # noqa: S608
+        return dict(cursor.fetchall())
+
+    @staticmethod
+    def _index_recent(cursor, texts: list[tuple], held: dict[int, int]) -> None:
+        """Add rows just written to `search_fts` (ascending ids) to the recent table of their block: the one
+        holding that block, or the one taking it when the block is newer than the one it holds (its rows
+        leave) and is at most one block older than the newest."""
+        for block, rows in itertools.groupby(texts, key=lambda row: row[0] >> RECENT_BITS):
+            slot = block % 2
+            table = RECENT_TABLES[slot]
+            if held.get(slot) != block:
+                if block < held.get(slot, -1) or block < max(held.values(), default=-1) - 1:
+                    continue  # an older block than the recent ones: in search_fts only
+                cursor.execute(f"INSERT INTO {table} ({table}) VALUES ('delete-all')")  # noqa: S608
+                cursor.execute(
+                    f"INSERT OR REPLACE INTO {RECENT_BLOCKS} (slot, block) VALUES (%s, %s)",  # noqa: S608
+                    (slot, block),
+                )
+                held[slot] = block
+            cursor.executemany(
+                f"INSERT INTO {table} (rowid, title, object, other) VALUES (%s, %s, %s, %s)",  # noqa: S608
+                list(rows),
+            )
+
     def remove(self, cursor, where: str, params: tuple) -> None:
         # By rowid, not through the index rows: rows of deleted consultations (cascade) go too.
-        cursor.execute(f"DELETE FROM {FTS_TABLE} WHERE {where.replace('consultation_id', 'rowid')}", params)  # noqa: S608
+        by_rowid = where.replace("consultation_id", "rowid")
+        for slot, block in self._recent_blocks(cursor).items():
+            table = RECENT_TABLES[slot]
+            # Out of the recent table first, with the text it was indexed with (still in search_fts).
+            cursor.execute(
+                f"INSERT INTO {table} ({table}, rowid, title, object, other) "  # noqa: S608
+                f"SELECT 'delete', rowid, title, object, other FROM {FTS_TABLE} "
+                f"WHERE ({by_rowid}) AND rowid BETWEEN %s AND %s",
+                (*params, block << RECENT_BITS, ((block + 1) << RECENT_BITS) - 1),
+            )
+        cursor.execute(f"DELETE FROM {FTS_TABLE} WHERE {by_rowid}", params)  # noqa: S608
         cursor.execute(f"DELETE FROM {T_ENTRY} WHERE {where}", params)  # noqa: S608
 
     def clear(self, cursor) -> None:
         cursor.execute(f"DELETE FROM {T_ENTRY}")  # noqa: S608
         cursor.execute(f"DELETE FROM {FTS_TABLE}")  # noqa: S608
+        for table in RECENT_TABLES:
+            cursor.execute(f"INSERT INTO {table} ({table}) VALUES ('delete-all')")  # noqa: S608
+        cursor.execute(f"DELETE FROM {RECENT_BLOCKS}")  # noqa: S608
 
     def cpv_condition(self, prefix: str) -> tuple[str, list]:
-        """The consultation or one of its lots has a CPV code starting with `prefix` (digits)."""
-        pad = 8 - len(prefix)
-        return (
-            f"EXISTS (SELECT 1 FROM {T_CPV_LINK} cc WHERE cc.consultation_id = e.consultation_id "  # noqa: S608
-            "AND cc.cpv_id BETWEEN %s AND %s)",
-            [prefix + "0" * pad, prefix + "9" * pad],
-        )
+        """The consultation or one of its lots has a CPV code starting with `prefix` (digits): a test on
+        SearchEntry.cpv_codes, which the search indexes carry."""
+        if not prefix.isdigit():  # never a CPV code: nothing to find
+            return "0", []
+        return "instr(e.cpv_codes, %s) > 0", [" " + prefix]
 
     @staticmethod
     def _expression(words: list[str]) -> str:
         # Each word stemmed and quoted: an FTS5 string, never an operator (words hold letters and digits only).
         return " ".join(f'"{text.stem(word)}"' for word in words)
 
-    def match(self, words: list[str], window: int | None = None) -> Match:
-        # The full-text match first, then the index rows of its matches (CROSS JOIN keeps that order in
-        # SQLite; otherwise the planner may walk the index table and run the match for each row).
-        # bm25: lower is better; the title weighs more than the object, the object more than the rest.
-        # With a window, FTS5 walks its matches from the highest rowid and scores only `window` of them.
-        limit = f" ORDER BY rowid DESC LIMIT {int(window)}" if window else ""
-        matches = f"FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s{limit}) AS m "  # noqa: S608
-        join = f"CROSS JOIN {T_ENTRY} e ON e.consultation_id = m.fts_id"
+    def window(self, words: list[str], window: int, ranked: bool) -> tuple[list[tuple[int, float | None]], bool]:
+        """The `window` most recent matches of the words in the recent tables (newest block first), with
+        their relevance (bm25: lower is better; the title weighs more than the object, the object more
+        than the rest) when `ranked`; and whether they are every match (fewer than `window`, and the
+        recent tables reach down to the first id)."""
+        expression = self._expression(words)
+        found: list[tuple[int, float | None]] = []
+        with connection.cursor() as cursor:
+            held = self._recent_blocks(cursor)
+            if not held:
+                return [], True  # nothing indexed yet
+            newest = max(held.values())
+            lowest = newest
+            for block in (newest, newest - 1):
+                if block < 0 or held.get(block % 2) != block or len(found) >= window:
+                    break
+                table = RECENT_TABLES[block % 2]
+                rank = f"bm25({table}, 10.0, 4.0, 1.0)" if ranked else "NULL"
+                cursor.execute(
+                    f"SELECT rowid, {rank} FROM {table} WHERE {table} MATCH %s "  # noqa: S608
+                    "ORDER BY rowid DESC LIMIT %s",
+                    (expression, window - len(found)),
+                )
+                found += cursor.fetchall()
+                lowest = block
+        return found, len(found) < window and lowest == 0
+
+    def match(self, words: list[str], window: int | None = None, ranked: bool = True) -> Match:
+        if window:
+            # The window found once (window()), then filtered and ordered on the index of every filter by id,
+            # by the count and by the page alike. A JSON object {"id": position}: one parameter for 2,000 ids.
+            found, complete = self.window(words, window, ranked)
+            return Match(
+                source=f"json_each(%s) AS m CROSS JOIN {T_ENTRY} e INDEXED BY {FILTERS_BY_ID} "
+                "ON e.consultation_id = m.key",
+                where="",
+                rank="m.value ASC",
+                params_source=(_window_object(found),),
+                params_where=(),
+                complete=complete,
+            )
+        # Every match (a selective search whose window held too few results): the full-text match first,
+        # then the index rows of its matches (CROSS JOIN keeps that order in SQLite; otherwise the planner
+        # may walk the index table and run the match for each row).
+        rank = f"bm25({FTS_TABLE}, 10.0, 4.0, 1.0)" if ranked else "NULL"
+        matches = f"FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s) AS m "  # noqa: S608
+        join = f"CROSS JOIN {T_ENTRY} e INDEXED BY {FILTERS_BY_ID} ON e.consultation_id = m.fts_id"
         return Match(
-            source=f"(SELECT rowid AS fts_id, bm25({FTS_TABLE}, 10.0, 4.0, 1.0) AS fts_rank {matches}{join}",
+            source=f"(SELECT rowid AS fts_id, {rank} AS fts_rank {matches}{join}",
             where="",
             rank="m.fts_rank ASC",
             params_source=(self._expression(words),),
             params_where=(),
-            # bm25 costs every match of each word once per statement (its IDF: how many rows hold the word,
-            # counted over the whole table): the count, which does not rank, goes without it.
+            # bm25 costs every match of each word once per statement: the count, which does not rank, goes without it.
             count_source=f"(SELECT rowid AS fts_id {matches}{join}",
         )
 

@@ -36,6 +36,10 @@ class SearchEntry(models.Model):
     department = models.CharField(max_length=3, blank=True)
     commune = models.CharField(max_length=120, blank=True)
     main_cpv = models.CharField(max_length=8, blank=True)
+    # Every CPV code of the consultation and of its lots, each between spaces (" 45233140 71000000 "): the
+    # CPV subtree filter on SQLite is a test on this column, read from the search indexes that carry it
+    # (search.backends, migration 0009); PostgreSQL finds the codes as lexemes of the document instead.
+    cpv_codes = models.TextField(blank=True, default="")
     estimated_value = models.DecimalField(max_digits=15, decimal_places=2, null=True, blank=True)
     state = models.CharField(max_length=16)
     published_at = models.DateTimeField()

@@ -236,6 +236,10 @@ class SqliteBackend:
         )
         count = cursor.rowcount
         held = self._recent_blocks(cursor)
+        # The newest block this write reaches: an older block's rows would leave their recent table before
+        # the end of the write (a seed, a rebuild), they go to search_fts only.
+        cursor.execute(f"SELECT MAX(c.id) {ENTRY_FROM} AND ({where})", params)  # noqa: S608
+        top = cursor.fetchone()[0]
         reader = connection.cursor()
         try:
             reader.execute(
@@ -263,7 +267,7 @@ class SqliteBackend:
                     f"INSERT INTO {FTS_TABLE} (rowid, title, object, other) VALUES (%s, %s, %s, %s)",  # noqa: S608
                     texts,
                 )
-                self._index_recent(cursor, texts, held)
+                self._index_recent(cursor, texts, held, top >> RECENT_BITS)
         finally:
             reader.close()
         return count
@@ -275,15 +279,15 @@ class SqliteBackend:
         return dict(cursor.fetchall())
 
     @staticmethod
-    def _index_recent(cursor, texts: list[tuple], held: dict[int, int]) -> None:
+    def _index_recent(cursor, texts: list[tuple], held: dict[int, int], top: int) -> None:
         """Add rows just written to `search_fts` (ascending ids) to the recent table of their block: the one
         holding that block, or the one taking it when the block is newer than the one it holds (its rows
-        leave) and is at most one block older than the newest."""
+        leave) and is at most one block older than the newest (held, or `top`, the newest of this write)."""
         for block, rows in itertools.groupby(texts, key=lambda row: row[0] >> RECENT_BITS):
             slot = block % 2
             table = RECENT_TABLES[slot]
             if held.get(slot) != block:
-                if block < held.get(slot, -1) or block < max(held.values(), default=-1) - 1:
+                if block < held.get(slot, -1) or block < max([*held.values(), top]) - 1:
                     continue  # an older block than the recent ones: in search_fts only
                 cursor.execute(f"INSERT INTO {table} ({table}) VALUES ('delete-all')")  # noqa: S608
                 cursor.execute(

@@ -92,6 +92,10 @@ def test_a_new_block_takes_the_table_of_the_oldest_one(tiny_blocks):
     recent = _matches(backends.RECENT_TABLES[0], "voiri") | _matches(backends.RECENT_TABLES[1], "voiri")
     assert recent == {pk for pk in first + more if pk >> 2 >= newest - 1}
     _assert_recent_tables_mirror_the_index(["voiri"])
+    # Written at once (a rebuild, a seed): the older blocks go to search_fts only, the same two end up held.
+    indexing.rebuild()
+    assert sorted(_held().values()) == [newest - 1, newest]
+    _assert_recent_tables_mirror_the_index(["voiri"])
 
 
 @sqlite_only

@@ -30,7 +30,6 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any, Literal
 
-from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
@@ -38,10 +37,16 @@ from django_scopes import scopes_disabled
 from ninja import Field, Query, Router, Schema, Status
 
 from ebourgogne.apitokens.auth import api_auth
-from ebourgogne.apitokens.errors import consultation_not_found
 from ebourgogne.apitokens.pagination import DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE, page_by_id
+from ebourgogne.apitokens.schemas import ErrorOut, absolute, money, paris
+from ebourgogne.consultations.api_common import (
+    DocumentsOut,
+    QuestionOut,
+    own_consultation,
+    public_consultation,
+    public_consultations,
+)
 from ebourgogne.consultations.models import (
-    PUBLIC_STATES,
     Consultation,
     ConsultationCpv,
     ContractType,
@@ -52,18 +57,11 @@ from ebourgogne.consultations.models import (
 from ebourgogne.consultations.ocds_awards import outcome_changed_since
 from ebourgogne.core import clock
 from ebourgogne.core.access import organisation_api, public
-from ebourgogne.core.errors import NotFound
 
 router = Router(tags=["consultations"])
 buyer_router = Router(tags=["consultations (buyers)"], auth=api_auth)
 
 # --- Output schemas ---------------------------------------------------------------------------------
-
-
-class ErrorOut(Schema):
-    detail: str = Field(description="What went wrong, in the caller's language (French by default)")
-    code: str = Field("", description="Stable machine-readable reason")
-    errors: dict[str, list[str]] = Field(default_factory=dict, description="Messages per field, when known")
 
 
 class BuyerOut(Schema):
@@ -117,38 +115,6 @@ class ConsultationSummaryOut(Schema):
     api_url: str
 
 
-class DocumentOut(Schema):
-    name: str
-    size: int = Field(description="Bytes")
-    format: str = Field(description="Media type, e.g. application/pdf")
-    sha256: str
-    download_url: str
-
-
-class RectificationOut(Schema):
-    version: int
-    reason: str
-    published_at: dt.datetime | None
-
-
-class DocumentsOut(Schema):
-    version: int | None = Field(description="The published DCE version (1 = as first published); null: none yet")
-    published_at: dt.datetime | None
-    size_limit: int = Field(description="Announced maximum size of the DCE, bytes")
-    archive_url: str | None = Field(description="The whole DCE of this version as one ZIP")
-    files: list[DocumentOut]
-    rectifications: list[RectificationOut]
-
-
-class QuestionOut(Schema):
-    number: int
-    kind: str = Field(description="question (asked by a bidder, answered) or information (from the buyer)")
-    question: str
-    answer: str
-    published_at: dt.datetime | None
-    updated_at: dt.datetime | None = None
-
-
 class ConsultationOut(ConsultationSummaryOut):
     object: str
     duration_months: int | None
@@ -184,21 +150,6 @@ class BuyerConsultationPageOut(Schema):
 
 
 # --- Serialisation ----------------------------------------------------------------------------------
-
-
-def paris(value: dt.datetime | None) -> dt.datetime | None:
-    """An aware datetime in Europe/Paris (it is shown with its +01:00 / +02:00 offset)."""
-    if value is None:
-        return None
-    return timezone.localtime(value, timezone.get_default_timezone())
-
-
-def money(value: Decimal | None) -> float | None:
-    return None if value is None else float(value)
-
-
-def absolute(path: str) -> str:
-    return f"{settings.BASE_URL}{path}"
 
 
 def _cpv(row_cpv: Any, is_main: bool = False) -> dict[str, Any]:
@@ -316,14 +267,6 @@ def _aware(value: dt.datetime | None) -> dt.datetime | None:
     return timezone.make_aware(value, timezone.get_default_timezone())
 
 
-def public_consultations() -> QuerySet:
-    """Published consultations (every public state), never drafts nor the practice consultation. Call inside
-    `scopes_disabled()`."""
-    return Consultation.objects.filter(state__in=PUBLIC_STATES, is_practice=False).select_related(
-        "organisation", "main_cpv"
-    )
-
-
 def filter_consultations(queryset: QuerySet, filters: ConsultationFilters) -> QuerySet:
     from ebourgogne.dce.models import DceVersion
     from ebourgogne.questions.models import Question
@@ -379,15 +322,6 @@ def list_consultations(request: HttpRequest, filters: Query[ConsultationFilters]
             queryset, kind="consultations", cursor=filters.cursor, order=filters.order, limit=filters.limit
         )
         return {"items": [summary(item) for item in items], "next_cursor": next_cursor}
-
-
-def public_consultation(consultation_id: int) -> Consultation:
-    """A published consultation, or 404 (a draft is "not found", like an id that does not exist)."""
-    with scopes_disabled():
-        found = public_consultations().filter(pk=consultation_id).first()
-    if found is None:
-        raise NotFound(consultation_not_found())
-    return found
 
 
 @router.get(
@@ -532,18 +466,6 @@ def _fields(payload: ConsultationIn) -> dict[str, Any]:
     return data
 
 
-def _own_consultation(organisation: Any, consultation_id: int) -> Consultation:
-    """One consultation of the organisation (we are inside its scope), or 404."""
-    found = (
-        Consultation.objects.filter(organisation=organisation, pk=consultation_id)
-        .select_related("organisation", "main_cpv")
-        .first()
-    )
-    if found is None:
-        raise NotFound(consultation_not_found())
-    return found
-
-
 def _buyer_detail(consultation: Consultation) -> dict[str, Any]:
     return {**detail(consultation), "created_at": paris(consultation.created_at)}
 
@@ -578,7 +500,7 @@ def buyer_consultations(request: HttpRequest, organisation: Any, filters: Query[
 )
 @organisation_api("consultations.view")
 def buyer_consultation(request: HttpRequest, organisation: Any, consultation_id: int) -> dict[str, Any]:
-    return _buyer_detail(_own_consultation(organisation, consultation_id))
+    return _buyer_detail(own_consultation(organisation, consultation_id))
 
 
 @buyer_router.post(
@@ -593,7 +515,7 @@ def buyer_consultation_create(request: HttpRequest, organisation: Any, payload: 
     consultation = services.consultation_create(
         acting_user=request.user, organisation=organisation, request=request, **_fields(payload)
     )
-    return Status(201, _buyer_detail(_own_consultation(organisation, consultation.pk)))
+    return Status(201, _buyer_detail(own_consultation(organisation, consultation.pk)))
 
 
 @buyer_router.patch(
@@ -605,11 +527,11 @@ def buyer_consultation_create(request: HttpRequest, organisation: Any, payload: 
 def buyer_consultation_update(request: HttpRequest, organisation: Any, consultation_id: int, payload: ConsultationIn):
     from ebourgogne.consultations import services
 
-    consultation = _own_consultation(organisation, consultation_id)
+    consultation = own_consultation(organisation, consultation_id)
     services.consultation_update(
         acting_user=request.user, consultation=consultation, request=request, **_fields(payload)
     )
-    return _buyer_detail(_own_consultation(organisation, consultation_id))
+    return _buyer_detail(own_consultation(organisation, consultation_id))
 
 
 @buyer_router.post(
@@ -621,9 +543,9 @@ def buyer_consultation_update(request: HttpRequest, organisation: Any, consultat
 def buyer_consultation_publish(request: HttpRequest, organisation: Any, consultation_id: int):
     from ebourgogne.consultations import services
 
-    consultation = _own_consultation(organisation, consultation_id)
+    consultation = own_consultation(organisation, consultation_id)
     services.consultation_publish(acting_user=request.user, consultation=consultation, request=request)
-    return _buyer_detail(_own_consultation(organisation, consultation_id))
+    return _buyer_detail(own_consultation(organisation, consultation_id))
 
 
 @buyer_router.post(
@@ -635,7 +557,7 @@ def buyer_consultation_publish(request: HttpRequest, organisation: Any, consulta
 def buyer_consultation_postpone(request: HttpRequest, organisation: Any, consultation_id: int, payload: PostponeIn):
     from ebourgogne.consultations import services
 
-    consultation = _own_consultation(organisation, consultation_id)
+    consultation = own_consultation(organisation, consultation_id)
     services.consultation_postpone_deadline(
         acting_user=request.user,
         consultation=consultation,
@@ -645,7 +567,7 @@ def buyer_consultation_postpone(request: HttpRequest, organisation: Any, consult
         planned_opening_at=payload.planned_opening_at,
         request=request,
     )
-    return _buyer_detail(_own_consultation(organisation, consultation_id))
+    return _buyer_detail(own_consultation(organisation, consultation_id))
 
 
 @buyer_router.post(
@@ -657,8 +579,8 @@ def buyer_consultation_postpone(request: HttpRequest, organisation: Any, consult
 def buyer_consultation_cancel(request: HttpRequest, organisation: Any, consultation_id: int, payload: ReasonIn):
     from ebourgogne.consultations import services
 
-    consultation = _own_consultation(organisation, consultation_id)
+    consultation = own_consultation(organisation, consultation_id)
     services.consultation_cancel(
         acting_user=request.user, consultation=consultation, reason=payload.reason, request=request
     )
-    return _buyer_detail(_own_consultation(organisation, consultation_id))
+    return _buyer_detail(own_consultation(organisation, consultation_id))

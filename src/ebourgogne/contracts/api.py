@@ -92,7 +92,7 @@ def _contract(contract: Any) -> dict[str, Any]:
 )
 @public(reason="the award notice of a published consultation is public (R2183-1)")
 def award_notice(request: HttpRequest, consultation_id: int) -> list[dict[str, Any]]:
-    from ebourgogne.consultations.api import public_consultation
+    from ebourgogne.consultations.api_common import public_consultation
 
     try:
         consultation = public_consultation(consultation_id)

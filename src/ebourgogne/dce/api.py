@@ -34,7 +34,8 @@ from ninja import Field, Router, Schema, Status
 
 from ebourgogne.apitokens.auth import api_auth
 from ebourgogne.apitokens.errors import ApiError, file_not_found, upload_refused, upload_too_large
-from ebourgogne.consultations.api import DocumentsOut, ErrorOut, absolute, paris, public_consultation
+from ebourgogne.apitokens.schemas import ErrorOut, absolute, paris
+from ebourgogne.consultations.api_common import DocumentsOut, public_consultation
 from ebourgogne.core.access import organisation_api, public
 from ebourgogne.core.errors import NotFound
 from ebourgogne.dce.models import DceFile, DceVersion
@@ -171,9 +172,9 @@ MULTIPART = {
 
 
 def _consultation(organisation: Any, consultation_id: int):
-    from ebourgogne.consultations.api import _own_consultation
+    from ebourgogne.consultations.api_common import own_consultation
 
-    return _own_consultation(organisation, consultation_id)
+    return own_consultation(organisation, consultation_id)
 
 
 def _multipart_upload(request: HttpRequest, consultation: Any) -> Any:

@@ -22,7 +22,8 @@ from ninja import Field, Router, Schema, Status
 
 from ebourgogne.apitokens.auth import api_auth
 from ebourgogne.apitokens.errors import question_not_found
-from ebourgogne.consultations.api import ErrorOut, QuestionOut, paris, public_consultation
+from ebourgogne.apitokens.schemas import ErrorOut, paris
+from ebourgogne.consultations.api_common import QuestionOut, public_consultation
 from ebourgogne.core.access import organisation_api, public
 from ebourgogne.core.errors import NotFound
 from ebourgogne.questions.models import Kind, Question
@@ -104,9 +105,9 @@ def _buyer_question(question: Question) -> dict[str, Any]:
 
 
 def _entries(organisation: Any, consultation_id: int):
-    from ebourgogne.consultations.api import _own_consultation
+    from ebourgogne.consultations.api_common import own_consultation
 
-    consultation = _own_consultation(organisation, consultation_id)
+    consultation = own_consultation(organisation, consultation_id)
     return consultation, Question.objects.filter(consultation=consultation)
 
 

@@ -13,7 +13,8 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 
-from ebourgogne.consultations.api import ErrorOut, public_consultation
+from ebourgogne.apitokens.schemas import ErrorOut
+from ebourgogne.consultations.api_common import public_consultation
 from ebourgogne.core import clock
 from ebourgogne.core.access import public
 from ebourgogne.core.errors import NotFound

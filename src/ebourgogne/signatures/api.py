@@ -17,7 +17,7 @@ from ninja import Field, File, Router, Schema, UploadedFile
 from ninja.errors import Throttled
 
 from ebourgogne.apitokens.auth import api_auth
-from ebourgogne.consultations.api import ErrorOut
+from ebourgogne.apitokens.schemas import ErrorOut
 from ebourgogne.core.access import authenticated, public
 from ebourgogne.signatures import selectors
 

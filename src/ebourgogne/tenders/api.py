@@ -32,7 +32,7 @@ from ninja import Field, Router, Schema, Status
 
 from ebourgogne.apitokens.auth import api_auth
 from ebourgogne.apitokens.errors import ApiError
-from ebourgogne.consultations.api import ErrorOut, paris
+from ebourgogne.apitokens.schemas import ErrorOut, paris
 from ebourgogne.core.access import organisation_api
 from ebourgogne.core.errors import DomainError, NotFound
 from ebourgogne.tenders import selectors, services
@@ -515,12 +515,12 @@ def upload_remove(request: HttpRequest, organisation: Any, upload_id: uuid.UUID)
 )
 @organisation_api("bids.register")
 def deposit_register(request: HttpRequest, organisation: Any, consultation_id: int) -> dict[str, Any]:
-    from ebourgogne.consultations.api import _own_consultation
+    from ebourgogne.consultations.api_common import own_consultation
 
     if not 0 < consultation_id <= MAX_ID:
         raise ApiError(404, _("Consultation introuvable."), "not_found")
     try:
-        consultation = _own_consultation(organisation, consultation_id)
+        consultation = own_consultation(organisation, consultation_id)
     except NotFound as error:
         _raise(error)
     entries = selectors.deposit_register(consultation)

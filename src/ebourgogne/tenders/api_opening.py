@@ -13,7 +13,8 @@ from ninja import Router, Schema
 
 from ebourgogne.apitokens.auth import api_auth
 from ebourgogne.apitokens.errors import consultation_not_found
-from ebourgogne.consultations.api import ErrorOut, _own_consultation
+from ebourgogne.apitokens.schemas import ErrorOut
+from ebourgogne.consultations.api_common import own_consultation
 from ebourgogne.core.access import organisation_api
 from ebourgogne.core.errors import NotFound
 from ebourgogne.tenders.models import Bid, BidState, Opening
@@ -46,7 +47,7 @@ class OpeningsOut(Schema):
 )
 @organisation_api("bids.open")
 def consultation_openings(request: HttpRequest, organisation: Any, consultation_id: int) -> dict[str, Any]:
-    consultation = _own_consultation(organisation, consultation_id)
+    consultation = own_consultation(organisation, consultation_id)
     if consultation.is_practice:
         raise NotFound(consultation_not_found())
     passed = consultation.deadline_passed

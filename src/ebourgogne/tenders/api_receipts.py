@@ -10,7 +10,7 @@ from ninja import Router
 
 from ebourgogne.apitokens.auth import api_auth
 from ebourgogne.apitokens.errors import ApiError
-from ebourgogne.consultations.api import ErrorOut
+from ebourgogne.apitokens.schemas import ErrorOut
 from ebourgogne.core.access import organisation_api
 from ebourgogne.tenders.models import Receipt
 from ebourgogne.tenders.receipts import receipt_document, receipt_pdf

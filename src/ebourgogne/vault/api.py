@@ -20,7 +20,7 @@ from ninja import Router, Schema
 from ninja.errors import HttpError
 
 from ebourgogne.apitokens.auth import api_auth
-from ebourgogne.consultations.api import ErrorOut
+from ebourgogne.apitokens.schemas import ErrorOut
 from ebourgogne.core import clock
 from ebourgogne.core.access import organisation_api
 from ebourgogne.vault import selectors

@@ -139,10 +139,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # one and running the PRAGMAs below for every request cost about 0.3 ms of each.
     DATABASES["default"]["OPTIONS"] = {
         # WAL lets the web server and the in-process worker read while one of them writes. The file is read
-        # through a memory map (up to 1 GiB of it; address space, not memory: the pages are the system's
-        # cache, shared by every connection) instead of each connection copying pages into its own 2 MB
-        # cache: at a million consultations, a CPV search in a department cost 13 ms of CPU instead of
-        # 18-20 (bench/_search_explain.py, docs/benchmarks.md "Session 6").
+        # through a memory map (as much of it as SQLite's build allows, 2 GiB for Debian's; address space,
+        # not memory: the pages are the system's cache, shared by every connection), the rest through a
+        # 16 MiB page cache per connection (SQLite's default is 2 MB): at a million consultations the file
+        # is 2.4 GB and 2,000 lookups in a search index beyond the map cost 4.7 ms against 2.1
+        # (docs/benchmarks.md "Session 7").
         "init_command": (
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA busy_timeout=10000; "
             "PRAGMA mmap_size=17179869184; PRAGMA cache_size=-16384;"

@@ -92,6 +92,7 @@ def cpv_tokens_sql(consultation_id: str) -> str:
 
 class PostgresBackend:
     vendor = "postgresql"
+    page_ids_first = False  # the page's rows in the page's statement (selectors._page_rows)
 
     def index(self, cursor, where: str, params: tuple, indexed_at) -> int:
         cursor.execute(

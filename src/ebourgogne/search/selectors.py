@@ -331,7 +331,7 @@ def _page_rows(from_where: str, params: list, order: str, limit: int, offset: in
     """The rows of a page. SQLite finds the page's ids first, on the search indexes that carry every
     filter (search.backends), then reads those rows only: ordering the window of a keyword search (2,000
     matches) with every column of every row would read 2,000 table rows for 21."""
-    if not getattr(backend(), "page_ids_first", False):
+    if not backend().page_ids_first:
         return _rows(f"SELECT {_COLUMNS} {from_where} ORDER BY {order} LIMIT %s OFFSET %s", [*params, limit, offset])
     with connection.cursor() as cursor:
         cursor.execute(

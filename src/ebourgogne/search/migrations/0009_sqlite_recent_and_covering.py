@@ -9,7 +9,7 @@
    of every entry it walks otherwise). They keep the names the model declares (Django's migration state
    knows the narrower columns; a later RemoveIndex drops them by name all the same), and one more,
    `search_filters_by_id`, serves the keyword window (every filter of a consultation by its id).
-   test_backends checks that the indexes carry these columns after every migration.
+   search/tests/test_sqlite_recent.py checks that the indexes carry these columns after every migration.
 """
 
 from django.db import migrations
